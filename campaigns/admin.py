@@ -1,0 +1,309 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from leads.models import ACTIVE_STATUSES, Lead, LeadStatus
+from outreach.admin_utils import run_bulk
+
+from .models import Campaign, OutboundAction, Step
+from .services import (
+    CampaignActionRefused,
+    OutboundActionRefused,
+    campaign_activate,
+    campaign_archive,
+    campaign_duplicate,
+    campaign_pause,
+    campaign_preview,
+    campaign_resume,
+    outbound_action_cancel,
+    outbound_action_retry,
+)
+
+PREVIEW_SAMPLE = 10
+
+
+class StepInline(admin.StackedInline):
+    model = Step
+    extra = 0
+    ordering = ["position"]
+    fields = [("position", "action"), ("delay_days", "delay_hours", "withdraw_after_days"), "template", "template_b"]
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = [
+            "client",
+            "name",
+            "kind",
+            "senders",
+            "dry_run",
+            "one_conversation_per_person",
+            "timezone",
+            "work_start",
+            "work_end",
+            "working_days",
+            "holiday_country",
+            "holiday_subdivision",
+        ]
+
+    working_days = forms.TypedMultipleChoiceField(
+        choices=[
+            (i, name)
+            for i, name in enumerate(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])
+        ],
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[0, 1, 2, 3, 4],
+    )
+
+    def clean(self):
+        data = super().clean()
+        client, senders = data.get("client"), data.get("senders")
+        if client and senders:
+            foreign = [s.name for s in senders if s.client_id != client.pk]
+            if foreign:
+                self.add_error("senders", f"These accounts belong to another client: {', '.join(foreign)}.")
+        return data
+
+
+def _lead_count(status_set):
+    return Count("leads", filter=Q(leads__status__in=status_set))
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    list_display = [
+        "name",
+        "client",
+        "kind",
+        "status",
+        "total_leads",
+        "pending_leads",
+        "in_progress_leads",
+        "replied_leads",
+        "error_leads",
+        "preview_link",
+    ]
+    list_filter = ["status", "kind", "client"]
+    search_fields = ["name", "client__name"]
+    list_select_related = ["client"]
+    autocomplete_fields = ["client"]
+    filter_horizontal = ["senders"]
+    # Status changes go through the actions, which check the campaign first; a new campaign is a draft.
+    readonly_fields = ["status", "created_at", "activated_at"]
+    date_hierarchy = "created_at"
+    inlines = [StepInline]
+    actions = ["activate", "pause", "resume", "duplicate", "archive"]
+    fieldsets = [
+        (None, {"fields": ["client", "name", "kind", "status", "senders", "dry_run", "one_conversation_per_person"]}),
+        (
+            "Working time",
+            {
+                "fields": [
+                    "timezone",
+                    ("work_start", "work_end"),
+                    "working_days",
+                    ("holiday_country", "holiday_subdivision"),
+                ]
+            },
+        ),
+        ("History", {"fields": ["created_at", "activated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if not match or match.url_name != "campaigns_campaign_changelist":
+            return queryset  # autocomplete and change pages need no counts
+        # One GROUP BY query for the page's counts, not a count per row.
+        return queryset.annotate(
+            n_total=Count("leads"),
+            n_pending=_lead_count([LeadStatus.PENDING]),
+            n_in_progress=_lead_count(ACTIVE_STATUSES - {LeadStatus.PENDING}),
+            n_replied=_lead_count([LeadStatus.REPLIED]),
+            n_error=_lead_count([LeadStatus.ERROR]),
+        )
+
+    def _leads_link(self, obj, count, status=None):
+        url = reverse("admin:leads_lead_changelist") + f"?campaign__id__exact={obj.pk}"
+        if status:
+            url += f"&status__exact={status}"
+        return format_html('<a href="{}">{}</a>', url, count)
+
+    @admin.display(description="leads", ordering="n_total")
+    def total_leads(self, obj):
+        return self._leads_link(obj, obj.n_total)
+
+    @admin.display(description="pending", ordering="n_pending")
+    def pending_leads(self, obj):
+        return self._leads_link(obj, obj.n_pending, LeadStatus.PENDING)
+
+    @admin.display(description="in progress", ordering="n_in_progress")
+    def in_progress_leads(self, obj):
+        return obj.n_in_progress
+
+    @admin.display(description="replied", ordering="n_replied")
+    def replied_leads(self, obj):
+        return self._leads_link(obj, obj.n_replied, LeadStatus.REPLIED)
+
+    @admin.display(description="errors", ordering="n_error")
+    def error_leads(self, obj):
+        return self._leads_link(obj, obj.n_error, LeadStatus.ERROR)
+
+    @admin.display(description="")
+    def preview_link(self, obj):
+        return format_html(
+            '<a href="{}">Preview messages</a>', reverse("admin:campaigns_campaign_preview", args=[obj.pk])
+        )
+
+    # --- actions ---
+
+    @admin.action(description="Activate selected campaigns")
+    def activate(self, request, queryset):
+        for campaign in queryset:
+            try:
+                campaign_activate(campaign=campaign)
+            except CampaignActionRefused as exc:
+                problems = format_html_join("", "<li>{}</li>", ((str(p),) for p in exc.problems))
+                self.message_user(request, format_html("{}<ul>{}</ul>", str(exc), problems), messages.ERROR)
+            else:
+                self.message_user(request, f"{campaign} is active.", messages.SUCCESS)
+
+    @admin.action(description="Pause selected campaigns")
+    def pause(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda c: campaign_pause(campaign=c),
+            done="campaign(s) paused",
+            refused_errors=(CampaignActionRefused,),
+        )
+
+    @admin.action(description="Resume selected campaigns")
+    def resume(self, request, queryset):
+        for campaign in queryset:
+            try:
+                campaign_resume(campaign=campaign)
+            except CampaignActionRefused as exc:
+                problems = format_html_join("", "<li>{}</li>", ((str(p),) for p in exc.problems))
+                self.message_user(request, format_html("{}<ul>{}</ul>", str(exc), problems), messages.ERROR)
+            else:
+                self.message_user(request, f"{campaign} resumed.", messages.SUCCESS)
+
+    @admin.action(description="Duplicate selected campaigns (steps and senders, no leads)")
+    def duplicate(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda c: campaign_duplicate(campaign=c),
+            done="campaign(s) duplicated as drafts",
+            refused_errors=(CampaignActionRefused,),
+        )
+
+    @admin.action(description="Archive selected campaigns (cancels what is queued)")
+    def archive(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda c: campaign_archive(campaign=c),
+            done="campaign(s) archived",
+            refused_errors=(CampaignActionRefused,),
+        )
+
+    # --- preview ---
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="campaigns_campaign_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, pk):
+        campaign = get_object_or_404(Campaign.objects.select_related("client"), pk=pk)
+        if not self.has_view_permission(request, campaign):
+            return self.admin_site.login(request)
+        lead_ids = [int(x) for x in request.GET.get("leads", "").split(",") if x.strip().isdigit()]
+        leads = Lead.objects.filter(campaign=campaign, pk__in=lead_ids) if lead_ids else None
+        rows = campaign_preview(campaign=campaign, leads=leads, sample=PREVIEW_SAMPLE)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": campaign,
+            "title": f"Message preview: {campaign}",
+            "campaign": campaign,
+            "steps": list(campaign.steps.order_by("position")),
+            "rows": rows,
+            "problem_count": sum(1 for row in rows for cell in row.cells if cell.rendered and not cell.rendered.ok),
+        }
+        return TemplateResponse(request, "admin/campaigns/preview.html", context)
+
+
+@admin.register(OutboundAction)
+class OutboundActionAdmin(admin.ModelAdmin):
+    list_display = ["id", "action", "status", "lead", "account", "scheduled_for", "attempts", "sent_at", "short_error"]
+    list_filter = ["status", "action", "account__client"]
+    search_fields = ["invitation_id", "chat_id", "message_id"]
+    raw_id_fields = ["lead", "step", "account"]
+    list_select_related = ["lead", "account"]
+    date_hierarchy = "scheduled_for"
+    show_full_result_count = False
+    actions = ["retry_dead", "cancel"]
+    readonly_fields = [
+        "lead",
+        "step",
+        "account",
+        "action",
+        "text",
+        "variant",
+        "status",
+        "scheduled_for",
+        "claimed_at",
+        "sent_at",
+        "attempts",
+        "last_error",
+        "invitation_id",
+        "chat_id",
+        "message_id",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return (obj.last_error[:60] + "…") if len(obj.last_error) > 60 else obj.last_error
+
+    @admin.action(description="Retry selected dead actions")
+    def retry_dead(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda a: outbound_action_retry(action=a),
+            done="action(s) queued again",
+            refused_errors=(OutboundActionRefused,),
+        )
+
+    @admin.action(description="Cancel selected actions")
+    def cancel(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda a: outbound_action_cancel(action=a),
+            done="action(s) cancelled",
+            refused_errors=(OutboundActionRefused,),
+        )

@@ -1,0 +1,181 @@
+import datetime as dt
+
+import holidays
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as tz
+from timezone_field import TimeZoneField
+
+from integrations.models import ActionKind
+
+WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def default_working_days():
+    return [0, 1, 2, 3, 4]
+
+
+def validate_working_days(value):
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Pick at least one working day.")
+    if any(not isinstance(day, int) or not 0 <= day <= 6 for day in value) or len(set(value)) != len(value):
+        raise ValidationError("Working days are distinct numbers from 0 (Monday) to 6 (Sunday).")
+
+
+class Campaign(models.Model):
+    class Kind(models.TextChoices):
+        CONNECTOR = "connector", "Connector (invite first)"
+        MESSENGER = "messenger", "Messenger (1st-degree connections)"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        ARCHIVED = "archived", "Archived"
+
+    client = models.ForeignKey("outreach.Client", on_delete=models.PROTECT, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CONNECTOR)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    timezone = TimeZoneField(default="UTC")
+    work_start = models.TimeField("working hours from", default=dt.time(9, 0))
+    work_end = models.TimeField("working hours until", default=dt.time(17, 0))
+    working_days = models.JSONField(
+        default=default_working_days, validators=[validate_working_days], help_text="0 = Monday … 6 = Sunday."
+    )
+    holiday_country = models.CharField(max_length=2, blank=True, help_text="ISO country code, e.g. GB, US, DE.")
+    holiday_subdivision = models.CharField(max_length=10, blank=True, help_text="Optional, e.g. ENG or CA.")
+    senders = models.ManyToManyField("integrations.LinkedInAccount", blank=True, related_name="campaigns")
+    one_conversation_per_person = models.BooleanField(
+        default=True, help_text="A reply stops this person in every campaign of the client."
+    )
+    dry_run = models.BooleanField(default=False, help_text="Do everything except call LinkedIn.")
+    created_at = models.DateTimeField(default=tz.now, editable=False)
+    activated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.work_start and self.work_end and self.work_start >= self.work_end:
+            errors["work_end"] = "Working hours must end after they start."
+        if self.holiday_country:
+            country = self.holiday_country.upper()
+            if country not in holidays.list_supported_countries():
+                errors["holiday_country"] = f"{self.holiday_country!r} is not a country the holidays package knows."
+            elif (
+                self.holiday_subdivision
+                and self.holiday_subdivision.upper() not in holidays.list_supported_countries()[country]
+            ):
+                errors["holiday_subdivision"] = f"{self.holiday_subdivision!r} is not a subdivision of {country}."
+        elif self.holiday_subdivision:
+            errors["holiday_subdivision"] = "A subdivision needs a country."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def working_days_display(self) -> str:
+        return ", ".join(WEEKDAY_NAMES[d] for d in sorted(self.working_days))
+
+
+class Step(models.Model):
+    class Action(models.TextChoices):
+        INVITE = ActionKind.INVITE.value, "Invitation"
+        MESSAGE = ActionKind.MESSAGE.value, "Message"
+        INMAIL = ActionKind.INMAIL.value, "InMail"
+        VISIT = ActionKind.VISIT.value, "Profile visit"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    action = models.CharField(max_length=10, choices=Action.choices)
+    delay_days = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(365)], help_text="Working days after the previous step."
+    )
+    delay_hours = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(23)])
+    template = models.TextField(
+        blank=True, help_text="Use {first_name}, {company}, {title}, custom fields, {first_name|there}."
+    )
+    template_b = models.TextField(
+        "variant B", blank=True, help_text="Optional: half of the leads get this text instead."
+    )
+    withdraw_after_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Invitations only: withdraw when not accepted after this many days."
+    )
+
+    class Meta:
+        ordering = ["campaign", "position"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "position"], name="step_unique_campaign_position")]
+
+    def __str__(self):
+        return f"{self.position}. {self.get_action_display()}"
+
+    def clean(self):
+        errors = {}
+        if self.action in (self.Action.MESSAGE, self.Action.INMAIL) and not self.template.strip():
+            errors["template"] = "A message needs a text."
+        if self.action == self.Action.VISIT and (self.template.strip() or self.template_b.strip()):
+            errors["template"] = "A profile visit sends no text."
+        if self.withdraw_after_days is not None and self.action != self.Action.INVITE:
+            errors["withdraw_after_days"] = "Only invitations can be withdrawn."
+        if self.template_b.strip() and not self.template.strip():
+            errors["template_b"] = "Variant B needs a variant A."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def has_variant_b(self) -> bool:
+        return bool(self.template_b.strip())
+
+
+class OutboundAction(models.Model):
+    """The send queue: one row per thing Outreach will do on LinkedIn."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        CLAIMED = "claimed", "Claimed"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (will retry)"
+        DEAD = "dead", "Dead"
+        CANCELLED = "cancelled", "Cancelled"
+
+    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="actions")
+    step = models.ForeignKey(Step, null=True, blank=True, on_delete=models.CASCADE, related_name="actions")
+    account = models.ForeignKey("integrations.LinkedInAccount", on_delete=models.CASCADE, related_name="actions")
+    action = models.CharField(max_length=10, choices=Step.Action.choices)
+    text = models.TextField(blank=True)
+    variant = models.CharField(max_length=1, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    scheduled_for = models.DateTimeField(default=tz.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    invitation_id = models.CharField(max_length=100, blank=True)
+    chat_id = models.CharField(max_length=100, blank=True)
+    message_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=tz.now, editable=False)
+
+    class Meta:
+        verbose_name = "outbound action"
+        ordering = ["-scheduled_for"]
+        constraints = [
+            # A step can never be queued twice for a lead.
+            models.UniqueConstraint(
+                fields=["lead", "step"], condition=Q(step__isnull=False), name="action_unique_lead_step"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "scheduled_for"], name="action_status_scheduled"),
+            models.Index(fields=["account", "status", "scheduled_for"], name="action_account_status_sched"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} #{self.pk}"

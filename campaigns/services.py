@@ -1,0 +1,257 @@
+"""Writes on campaigns: activation with its checks, pause, resume, archive, duplicate; the message preview."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from leads.models import ACTIVE_STATUSES, Lead
+
+from .models import Campaign, OutboundAction, Step
+from .personalization import Rendered, choose_variant, render, template_problems
+
+SAMPLE_LEADS_PER_PROBLEM = 10
+
+
+class CampaignActionRefused(Exception):
+    code = "invalid_state_transition"
+
+    def __init__(self, message: str, problems: list["Problem"] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+@dataclass
+class Problem:
+    message: str
+    lead_ids: list[int] = field(default_factory=list)
+    lead_count: int = 0
+
+    def __str__(self):
+        if not self.lead_count:
+            return self.message
+        sample = ", ".join(str(pk) for pk in self.lead_ids)
+        more = f" and {self.lead_count - len(self.lead_ids)} more" if self.lead_count > len(self.lead_ids) else ""
+        return f"{self.message} ({self.lead_count} lead{'s' if self.lead_count != 1 else ''}: {sample}{more})"
+
+
+def _step_templates(step: Step) -> list[tuple[str, str]]:
+    variants = [("A", step.template)]
+    if step.has_variant_b:
+        variants.append(("B", step.template_b))
+    return variants
+
+
+def campaign_problems(campaign: Campaign) -> list[Problem]:
+    """Everything that stops a campaign from running as the operator expects. Empty means ready."""
+    problems: list[Problem] = []
+    steps = list(campaign.steps.order_by("position"))
+    senders = list(campaign.senders.all())
+
+    if not senders:
+        problems.append(Problem("No sender accounts: add at least one LinkedIn account."))
+    for sender in senders:
+        if sender.client_id != campaign.client_id:
+            problems.append(Problem(f"Sender {sender} belongs to another client."))
+    if not steps:
+        problems.append(Problem("No steps: add at least one step."))
+    if campaign.kind == Campaign.Kind.MESSENGER and any(s.action == Step.Action.INVITE for s in steps):
+        problems.append(
+            Problem("A messenger campaign works 1st-degree connections and cannot have an invitation step.")
+        )
+    if campaign.kind == Campaign.Kind.CONNECTOR and steps:
+        invite_positions = [s.position for s in steps if s.action == Step.Action.INVITE]
+        if not invite_positions:
+            problems.append(Problem("A connector campaign needs an invitation step."))
+        elif len(invite_positions) > 1:
+            problems.append(Problem("A connector campaign has one invitation step, not several."))
+        elif any(s.position < invite_positions[0] and s.action == Step.Action.MESSAGE for s in steps):
+            problems.append(Problem("A message step comes before the invitation: messages need a connection."))
+    for step in steps:
+        try:
+            step.clean()
+        except ValidationError as exc:
+            for messages in exc.message_dict.values():
+                problems.extend(Problem(f"Step {step.position}: {m}") for m in messages)
+        for variant, template in _step_templates(step):
+            problems.extend(
+                Problem(f"Step {step.position} variant {variant}: {p}") for p in template_problems(template)
+            )
+
+    if any(p.message.startswith("Step") for p in problems):
+        return problems  # broken templates would fail for every lead: say it once
+    problems.extend(_lead_render_problems(campaign, steps))
+    return problems
+
+
+def _lead_render_problems(campaign: Campaign, steps: list[Step]) -> list[Problem]:
+    texts = [(s, v, t) for s in steps for v, t in _step_templates(s) if t.strip()]
+    if not texts:
+        return []
+    by_message: dict[str, list[int]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
+    leads = (
+        Lead.objects.filter(campaign=campaign, status__in=ACTIVE_STATUSES)
+        .only("id", "first_name", "last_name", "company", "title", "custom_fields")
+        .order_by("id")
+    )
+    for lead in leads.iterator(chunk_size=2000):
+        for step, variant, template in texts:
+            if step.has_variant_b and variant != choose_variant(lead_id=lead.pk, step_id=step.pk, has_variant_b=True):
+                continue
+            result = render(template, lead, invite_note=step.action == Step.Action.INVITE)
+            for message in result.problems:
+                key = f"Step {step.position} variant {variant}: {message}"
+                counts[key] += 1
+                if len(by_message[key]) < SAMPLE_LEADS_PER_PROBLEM:
+                    by_message[key].append(lead.pk)
+    return [Problem(key, lead_ids=by_message[key], lead_count=counts[key]) for key in sorted(counts)]
+
+
+def _set_status(campaign: Campaign, allowed_from: set[str], to: str, verb: str) -> Campaign:
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if locked.status not in allowed_from:
+        raise CampaignActionRefused(
+            f"Campaign {campaign} is {locked.get_status_display().lower()} and cannot be {verb}."
+        )
+    locked.status = to
+    if to == Campaign.Status.ACTIVE and locked.activated_at is None:
+        locked.activated_at = timezone.now()
+    locked.save(update_fields=["status", "activated_at"])
+    campaign.status, campaign.activated_at = locked.status, locked.activated_at
+    return campaign
+
+
+@transaction.atomic
+def campaign_activate(*, campaign: Campaign) -> Campaign:
+    """Draft or paused -> active, when there is nothing wrong with it; new leads become due now."""
+    problems = campaign_problems(campaign)
+    if problems:
+        raise CampaignActionRefused(f"Campaign {campaign} cannot be activated: {len(problems)} problem(s).", problems)
+    _set_status(campaign, {Campaign.Status.DRAFT, Campaign.Status.PAUSED}, Campaign.Status.ACTIVE, "activated")
+    Lead.objects.filter(campaign=campaign, status="pending", next_action_at__isnull=True).update(
+        next_action_at=timezone.now()
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_pause(*, campaign: Campaign) -> Campaign:
+    return _set_status(campaign, {Campaign.Status.ACTIVE}, Campaign.Status.PAUSED, "paused")
+
+
+def campaign_resume(*, campaign: Campaign) -> Campaign:
+    if campaign.status != Campaign.Status.PAUSED:
+        raise CampaignActionRefused(f"Campaign {campaign} is {campaign.get_status_display().lower()}, not paused.")
+    return campaign_activate(campaign=campaign)
+
+
+@transaction.atomic
+def campaign_archive(*, campaign: Campaign) -> Campaign:
+    allowed = set(Campaign.Status.values) - {Campaign.Status.ARCHIVED}
+    _set_status(campaign, allowed, Campaign.Status.ARCHIVED, "archived")
+    # Nothing of an archived campaign is sent any more.
+    OutboundAction.objects.filter(lead__campaign=campaign, status__in=["queued", "failed"]).update(
+        status="cancelled", last_error="Campaign archived."
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_duplicate(*, campaign: Campaign) -> Campaign:
+    """A draft copy with the same settings, steps and senders, and no leads."""
+    copy = Campaign.objects.create(
+        client=campaign.client,
+        name=f"{campaign.name} (copy)"[:200],
+        kind=campaign.kind,
+        timezone=campaign.timezone,
+        work_start=campaign.work_start,
+        work_end=campaign.work_end,
+        working_days=list(campaign.working_days),
+        holiday_country=campaign.holiday_country,
+        holiday_subdivision=campaign.holiday_subdivision,
+        one_conversation_per_person=campaign.one_conversation_per_person,
+        dry_run=campaign.dry_run,
+    )
+    copy.senders.set(campaign.senders.all())
+    Step.objects.bulk_create(
+        [
+            Step(
+                campaign=copy,
+                position=s.position,
+                action=s.action,
+                delay_days=s.delay_days,
+                delay_hours=s.delay_hours,
+                template=s.template,
+                template_b=s.template_b,
+                withdraw_after_days=s.withdraw_after_days,
+            )
+            for s in campaign.steps.all()
+        ]
+    )
+    return copy
+
+
+@dataclass
+class PreviewCell:
+    step: Step
+    variant: str
+    rendered: Rendered | None  # None: the step sends no text
+
+
+@dataclass
+class PreviewRow:
+    lead: Lead
+    cells: list[PreviewCell]
+
+
+def campaign_preview(*, campaign: Campaign, leads=None, sample: int = 10) -> list[PreviewRow]:
+    """Every step rendered for a sample of the campaign's leads (or the given ones), as they would be sent."""
+    steps = list(campaign.steps.order_by("position"))
+    if leads is None:
+        leads = campaign.leads.order_by("id")[:sample]
+    rows = []
+    for lead in leads:
+        cells = []
+        for step in steps:
+            variant = choose_variant(lead_id=lead.pk, step_id=step.pk, has_variant_b=step.has_variant_b)
+            template = step.template_b if variant == "B" else step.template
+            rendered = (
+                render(template, lead, invite_note=step.action == Step.Action.INVITE) if template.strip() else None
+            )
+            cells.append(PreviewCell(step=step, variant=variant, rendered=rendered))
+        rows.append(PreviewRow(lead=lead, cells=cells))
+    return rows
+
+
+class OutboundActionRefused(Exception):
+    pass
+
+
+@transaction.atomic
+def outbound_action_retry(*, action: OutboundAction) -> OutboundAction:
+    """A dead action goes back to the queue with a fresh attempt budget, due now."""
+    updated = OutboundAction.objects.filter(pk=action.pk, status=OutboundAction.Status.DEAD).update(
+        status=OutboundAction.Status.QUEUED, attempts=0, scheduled_for=timezone.now(), claimed_at=None
+    )
+    if not updated:
+        raise OutboundActionRefused(f"Action {action.pk} is {action.get_status_display().lower()}, not dead.")
+    action.refresh_from_db()
+    return action
+
+
+@transaction.atomic
+def outbound_action_cancel(*, action: OutboundAction) -> OutboundAction:
+    """Only what has not been handed to LinkedIn can be cancelled; a claimed action is being sent right now."""
+    cancellable = [OutboundAction.Status.QUEUED, OutboundAction.Status.FAILED, OutboundAction.Status.DEAD]
+    updated = OutboundAction.objects.filter(pk=action.pk, status__in=cancellable).update(
+        status=OutboundAction.Status.CANCELLED, last_error="Cancelled by an operator."
+    )
+    if not updated:
+        raise OutboundActionRefused(
+            f"Action {action.pk} is {action.get_status_display().lower()} and cannot be cancelled."
+        )
+    action.refresh_from_db()
+    return action

@@ -1,0 +1,286 @@
+import datetime as dt
+import json
+
+from django.contrib import admin, messages
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.html import format_html
+
+from outreach.admin_utils import ReasonForm, intermediate_page, run_bulk
+from outreach.csvutils import streaming_csv_response
+
+from .models import LinkedInAccount, RateUsage, WebhookDelivery
+from .services import (
+    AccountActionRefused,
+    account_pause,
+    account_resume,
+    rate_usage_recount,
+    rate_usage_reset,
+    usage_today,
+)
+
+
+def _used_of(used: int, limit: int):
+    style = "color:#ba2121;font-weight:bold" if limit and used >= limit else ""
+    return format_html('<span style="{}">{} / {}</span>', style, used, limit)
+
+
+@admin.register(LinkedInAccount)
+class LinkedInAccountAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "client",
+        "kind",
+        "status",
+        "paused",
+        "paused_reason",
+        "invites_today",
+        "messages_today",
+        "visits_today",
+        "inmails_today",
+        "last_action_at",
+    ]
+    list_filter = ["status", "paused", "kind", "client"]
+    search_fields = ["name", "unipile_account_id", "provider_id", "client__name"]
+    list_select_related = ["client"]
+    autocomplete_fields = ["client"]
+    readonly_fields = ["last_action_at", "created_at", "pause_source"]
+    actions = ["pause_accounts", "resume_accounts"]
+    fieldsets = [
+        (None, {"fields": ["client", "name", "unipile_account_id", "provider_id", "kind", "status", "timezone"]}),
+        ("Pause", {"fields": ["paused", "paused_reason", "pause_source", "paused_until"]}),
+        (
+            "Limits",
+            {
+                "fields": [
+                    "daily_invite_limit",
+                    "weekly_invite_limit",
+                    "daily_message_limit",
+                    "daily_visit_limit",
+                    "daily_inmail_limit",
+                    "min_seconds_between_actions",
+                    "warmup_started_on",
+                ]
+            },
+        ),
+        ("History", {"fields": ["last_action_at", "created_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        # Every account's "today" lies within a day of UTC's; the right row is picked per account.
+        utc_today = timezone.now().date()
+        recent = RateUsage.objects.filter(
+            day__range=(utc_today - dt.timedelta(days=1), utc_today + dt.timedelta(days=1))
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("rate_usages", queryset=recent, to_attr="recent_usages"))
+        )
+
+    def _today(self, obj) -> RateUsage:
+        today = obj.today()
+        usages = getattr(obj, "recent_usages", None)
+        if usages is None:
+            return usage_today([obj])[obj.pk]
+        return next((u for u in usages if u.day == today), None) or RateUsage(account=obj, day=today)
+
+    @admin.display(description="invites today")
+    def invites_today(self, obj):
+        return _used_of(self._today(obj).invites, obj.daily_invite_limit)
+
+    @admin.display(description="messages today")
+    def messages_today(self, obj):
+        return _used_of(self._today(obj).messages, obj.daily_message_limit)
+
+    @admin.display(description="visits today")
+    def visits_today(self, obj):
+        return _used_of(self._today(obj).visits, obj.daily_visit_limit)
+
+    @admin.display(description="InMails today")
+    def inmails_today(self, obj):
+        return _used_of(self._today(obj).inmails, obj.daily_inmail_limit)
+
+    @admin.action(description="Pause selected accounts…")
+    def pause_accounts(self, request, queryset):
+        form = intermediate_page(
+            self,
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title="Pause LinkedIn accounts",
+            submit_label="Pause",
+            description="Paused accounts send nothing; their queued actions wait until they are resumed.",
+        )
+        if not isinstance(form, ReasonForm):
+            return form
+        reason = form.cleaned_data["reason"]
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda account: account_pause(account=account, reason=reason),
+            done="account(s) paused",
+            refused_errors=(AccountActionRefused,),
+        )
+        return None
+
+    @admin.action(description="Resume selected accounts")
+    def resume_accounts(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda account: account_resume(account=account),
+            done="account(s) resumed",
+            refused_errors=(AccountActionRefused,),
+        )
+
+
+@admin.register(RateUsage)
+class RateUsageAdmin(admin.ModelAdmin):
+    list_display = [
+        "account",
+        "client",
+        "day",
+        "invites_used",
+        "messages_used",
+        "inmails_used",
+        "visits_used",
+        "updated_at",
+    ]
+    list_filter = ["account__client", "day", "account"]
+    search_fields = ["account__name", "account__client__name"]
+    list_select_related = ["account__client"]
+    date_hierarchy = "day"
+    raw_id_fields = ["account"]
+    readonly_fields = ["updated_at"]
+    actions = ["reset_counters", "recount_from_events", "export_csv"]
+
+    @admin.display(description="client", ordering="account__client__name")
+    def client(self, obj):
+        return obj.account.client
+
+    @admin.display(description="invites", ordering="invites")
+    def invites_used(self, obj):
+        return _used_of(obj.invites, obj.account.daily_invite_limit)
+
+    @admin.display(description="messages", ordering="messages")
+    def messages_used(self, obj):
+        return _used_of(obj.messages, obj.account.daily_message_limit)
+
+    @admin.display(description="InMails", ordering="inmails")
+    def inmails_used(self, obj):
+        return _used_of(obj.inmails, obj.account.daily_inmail_limit)
+
+    @admin.display(description="visits", ordering="visits")
+    def visits_used(self, obj):
+        return _used_of(obj.visits, obj.account.daily_visit_limit)
+
+    @admin.action(description="Reset selected counters to zero…")
+    def reset_counters(self, request, queryset):
+        form = intermediate_page(
+            self,
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title="Reset usage counters",
+            submit_label="Reset counters",
+            description="The counters are what keeps accounts under their caps: a reset lets them send again today. "
+            "The reason is kept in the admin log of each row.",
+        )
+        if not isinstance(form, ReasonForm):
+            return form
+        count = rate_usage_reset(usages=queryset, reason=form.cleaned_data["reason"], user=request.user)
+        self.message_user(request, f"{count} row(s) reset.", messages.SUCCESS)
+        return None
+
+    @admin.action(description="Recount selected rows from the event log")
+    def recount_from_events(self, request, queryset):
+        results = rate_usage_recount(usages=queryset, user=request.user)
+        changed = [(usage, changes) for usage, changes in results if changes]
+        if not changed:
+            self.message_user(request, f"{len(results)} row(s) checked; all matched the event log.", messages.SUCCESS)
+            return
+        details = "; ".join(
+            f"{usage}: " + ", ".join(f"{k} {a}→{b}" for k, (a, b) in changes.items()) for usage, changes in changed[:5]
+        )
+        self.message_user(request, f"{len(changed)} of {len(results)} row(s) corrected: {details}", messages.WARNING)
+
+    @admin.action(description="Export selected rows as CSV")
+    def export_csv(self, request, queryset):
+        header = [
+            "client",
+            "account",
+            "day",
+            "invites",
+            "invites limit",
+            "messages",
+            "messages limit",
+            "inmails",
+            "inmails limit",
+            "visits",
+            "visits limit",
+        ]
+        rows = (
+            [
+                u.account.client.name,
+                u.account.name,
+                u.day.isoformat(),
+                u.invites,
+                u.account.daily_invite_limit,
+                u.messages,
+                u.account.daily_message_limit,
+                u.inmails,
+                u.account.daily_inmail_limit,
+                u.visits,
+                u.account.daily_visit_limit,
+            ]
+            for u in queryset.select_related("account__client").iterator(chunk_size=2000)
+        )
+        return streaming_csv_response(f"rate-usage-{timezone.now():%Y%m%d-%H%M}.csv", header, rows)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "source", "event", "account_id", "status", "short_error"]
+    list_filter = ["source", "event", "status"]
+    search_fields = ["account_id", "dedupe_key"]
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+    readonly_fields = [
+        "source",
+        "event",
+        "account_id",
+        "status",
+        "error",
+        "attempts",
+        "dedupe_key",
+        "received_at",
+        "processed_at",
+        "pretty_headers",
+        "pretty_body",
+    ]
+    exclude = ["headers", "body"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return (obj.error[:80] + "…") if len(obj.error) > 80 else obj.error
+
+    @admin.display(description="headers")
+    def pretty_headers(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.headers, indent=2, sort_keys=True))
+
+    @admin.display(description="body")
+    def pretty_body(self, obj):
+        try:
+            text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
+        except ValueError:
+            text = obj.body
+        return format_html('<pre style="white-space:pre-wrap">{}</pre>', text)

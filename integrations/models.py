@@ -1,0 +1,180 @@
+import datetime as dt
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone as tz
+from timezone_field import TimeZoneField
+
+
+class ActionKind(models.TextChoices):
+    """Kinds of LinkedIn action that count against an account's limits."""
+
+    INVITE = "invite", "Invitation"
+    MESSAGE = "message", "Message"
+    INMAIL = "inmail", "InMail"
+    VISIT = "visit", "Profile visit"
+
+
+class LinkedInAccount(models.Model):
+    class Kind(models.TextChoices):
+        CLASSIC = "classic", "Classic"
+        SALES_NAVIGATOR = "sales_navigator", "Sales Navigator"
+        RECRUITER = "recruiter", "Recruiter"
+
+    class Status(models.TextChoices):
+        OK = "OK", "OK"
+        CREDENTIALS = "CREDENTIALS", "Credentials needed"
+        ERROR = "ERROR", "Error"
+        STOPPED = "STOPPED", "Stopped"
+        CONNECTING = "CONNECTING", "Connecting"
+        DELETED = "DELETED", "Deleted"
+        CREATION_SUCCESS = "CREATION_SUCCESS", "Created"
+        RECONNECTED = "RECONNECTED", "Reconnected"
+        SYNC_SUCCESS = "SYNC_SUCCESS", "Synced"
+
+    # Statuses in which Unipile can act for the account.
+    WORKING_STATUSES = {Status.OK, Status.RECONNECTED, Status.SYNC_SUCCESS, Status.CREATION_SUCCESS}
+
+    class PauseSource(models.TextChoices):
+        OPERATOR = "operator", "Operator"
+        STATUS = "status", "Account status"
+        PROVIDER = "provider", "Provider limit"
+
+    client = models.ForeignKey("outreach.Client", on_delete=models.PROTECT, related_name="linkedin_accounts")
+    name = models.CharField(max_length=200, help_text="The person whose LinkedIn account this is.")
+    unipile_account_id = models.CharField("Unipile account id", max_length=100, unique=True)
+    provider_id = models.CharField(
+        "own provider id", max_length=100, blank=True, help_text="The account's own LinkedIn member id (ACo…)."
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CLASSIC)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONNECTING)
+    timezone = TimeZoneField(
+        blank=True, null=True, help_text="Whose calendar day the daily caps follow; the client's timezone when empty."
+    )
+
+    paused = models.BooleanField(default=False)
+    paused_reason = models.CharField(max_length=300, blank=True)
+    pause_source = models.CharField(max_length=10, choices=PauseSource.choices, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True, help_text="Resumes by itself after this time.")
+
+    daily_invite_limit = models.PositiveSmallIntegerField(
+        "invites per day", default=25, validators=[MaxValueValidator(200)]
+    )
+    weekly_invite_limit = models.PositiveSmallIntegerField(
+        "invites per week", default=100, validators=[MaxValueValidator(500)]
+    )
+    daily_message_limit = models.PositiveSmallIntegerField(
+        "messages per day", default=100, validators=[MaxValueValidator(300)]
+    )
+    daily_visit_limit = models.PositiveSmallIntegerField(
+        "profile visits per day", default=80, validators=[MaxValueValidator(300)]
+    )
+    daily_inmail_limit = models.PositiveSmallIntegerField(
+        "InMails per day", default=30, validators=[MaxValueValidator(100)]
+    )
+    min_seconds_between_actions = models.PositiveIntegerField(
+        default=120,
+        validators=[MinValueValidator(10)],
+        help_text="Spacing between two actions; random jitter is added.",
+    )
+    warmup_started_on = models.DateField(
+        null=True, blank=True, help_text="New accounts ramp up their daily limits from this day on."
+    )
+    last_action_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=tz.now, editable=False)
+
+    class Meta:
+        verbose_name = "LinkedIn account"
+        ordering = ["client__name", "name"]
+        indexes = [models.Index(fields=["status", "paused"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def calendar_tz(self):
+        return self.timezone or self.client.timezone
+
+    def today(self, now: dt.datetime | None = None) -> dt.date:
+        """The account's own calendar day: caps reset at its local midnight."""
+        return tz.localtime(now or tz.now(), self.calendar_tz).date()
+
+    def daily_limit(self, kind: str) -> int:
+        return {
+            ActionKind.INVITE: self.daily_invite_limit,
+            ActionKind.MESSAGE: self.daily_message_limit,
+            ActionKind.INMAIL: self.daily_inmail_limit,
+            ActionKind.VISIT: self.daily_visit_limit,
+        }[kind]
+
+    @property
+    def can_work(self) -> bool:
+        return self.status in self.WORKING_STATUSES and not self.paused
+
+
+class RateUsage(models.Model):
+    """Actions claimed per account and calendar day: the single truth for caps.
+
+    Counters are incremented in the same transaction that claims an action, with a
+    conditional UPDATE, so caps hold with many workers.
+    """
+
+    account = models.ForeignKey(LinkedInAccount, on_delete=models.CASCADE, related_name="rate_usages")
+    day = models.DateField()
+    invites = models.PositiveIntegerField(default=0)
+    messages = models.PositiveIntegerField(default=0)
+    inmails = models.PositiveIntegerField(default=0)
+    visits = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    COUNTER_FOR_KIND = {
+        ActionKind.INVITE: "invites",
+        ActionKind.MESSAGE: "messages",
+        ActionKind.INMAIL: "inmails",
+        ActionKind.VISIT: "visits",
+    }
+
+    class Meta:
+        verbose_name = "rate usage"
+        ordering = ["-day", "account__name"]
+        constraints = [models.UniqueConstraint(fields=["account", "day"], name="rateusage_unique_account_day")]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self):
+        return f"{self.account} on {self.day}"
+
+
+class WebhookDelivery(models.Model):
+    """Every inbound delivery, stored before we answer."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    source = models.CharField(max_length=30)
+    event = models.CharField(max_length=60, blank=True)
+    account_id = models.CharField("Unipile account id", max_length=100, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True)
+    dedupe_key = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    received_at = models.DateTimeField(default=tz.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "dedupe_key"], condition=~models.Q(dedupe_key=""), name="webhook_unique_dedupe_key"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self):
+        return f"{self.source}/{self.event or '?'} at {self.received_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,486 @@
+import re
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from outreach.admin_utils import intermediate_page, run_bulk
+from outreach.csvutils import streaming_csv_response
+
+from . import importing
+from .models import DoNotContact, Event, Lead
+from .services import (
+    InvalidTransition,
+    LeadActionRefused,
+    dnc_add,
+    dnc_apply,
+    dnc_parse,
+    lead_add_to_do_not_contact,
+    lead_mark_replied,
+    lead_move,
+    lead_pause,
+    lead_requeue,
+    lead_resume,
+)
+
+Campaign = Lead._meta.get_field("campaign").related_model  # named, not imported: leads sits left of campaigns
+IMPORT_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
+LEAD_REFUSALS = (InvalidTransition, LeadActionRefused)
+EXPORT_HEADER = [
+    "id",
+    "campaign",
+    "first name",
+    "last name",
+    "company",
+    "title",
+    "email",
+    "linkedin url",
+    "public identifier",
+    "provider id",
+    "status",
+    "current step",
+    "next action at",
+    "sender",
+    "invited at",
+    "connected at",
+    "replied at",
+    "last error",
+]
+
+
+def _iso(value):
+    return value.isoformat() if value else ""
+
+
+def lead_export_rows(queryset):
+    for lead in queryset.select_related("campaign", "sender").iterator(chunk_size=2000):
+        yield [
+            lead.pk,
+            lead.campaign.name,
+            lead.first_name,
+            lead.last_name,
+            lead.company,
+            lead.title,
+            lead.email,
+            lead.linkedin_url,
+            lead.public_identifier,
+            lead.provider_id,
+            lead.status,
+            lead.current_step,
+            _iso(lead.next_action_at),
+            lead.sender.name if lead.sender else "",
+            _iso(lead.invited_at),
+            _iso(lead.connected_at),
+            _iso(lead.replied_at),
+            lead.last_error,
+        ]
+
+
+class MoveForm(forms.Form):
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.exclude(status="archived").select_related("client"),
+        help_text="Leads start over at the first step there; they keep their sender account.",
+    )
+
+
+class DncReasonForm(forms.Form):
+    reason = forms.CharField(max_length=300, required=False, widget=forms.TextInput(attrs={"size": 60}))
+
+
+class ImportUploadForm(forms.Form):
+    campaign = forms.ModelChoiceField(queryset=Campaign.objects.exclude(status="archived").select_related("client"))
+    file = forms.FileField(
+        help_text="A CSV file with a header line; UTF-8, UTF-16 or Latin-1; comma, semicolon or tab."
+    )
+
+
+class ImportMappingForm(forms.Form):
+    def __init__(self, *args, headers: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.headers = headers
+        choices = [("", "— not in the file —")] + [(h, h) for h in headers]
+        for name, (label, _max, _spellings) in importing.TARGET_FIELDS.items():
+            self.fields[name] = forms.ChoiceField(label=label, choices=choices, required=name == "linkedin")
+        self.fields["custom"] = forms.MultipleChoiceField(
+            label="Keep as custom fields",
+            choices=[(h, h) for h in headers],
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            help_text="Other columns you want to use in templates, e.g. {city}.",
+        )
+
+    def clean(self):
+        data = super().clean()
+        used = [data.get(name) for name in importing.TARGET_FIELDS if data.get(name)]
+        repeated = {h for h in used if used.count(h) > 1}
+        if repeated:
+            raise forms.ValidationError(f"Each column maps to one field; used twice: {', '.join(sorted(repeated))}.")
+        return data
+
+    def mapping(self) -> importing.Mapping:
+        fields = {name: self.cleaned_data[name] for name in importing.TARGET_FIELDS if self.cleaned_data.get(name)}
+        custom = [h for h in self.cleaned_data.get("custom", []) if h not in fields.values()]
+        return importing.Mapping(fields=fields, custom=custom)
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "company",
+        "campaign",
+        "status",
+        "current_step",
+        "sender",
+        "next_action_at",
+        "short_error",
+    ]
+    list_filter = ["status", "campaign__client", "campaign", "sender"]
+    search_fields = ["first_name", "last_name", "company", "public_identifier", "provider_id", "email"]
+    list_select_related = ["campaign", "sender"]
+    autocomplete_fields = ["campaign", "sender"]
+    readonly_fields = [
+        "status",
+        "resume_status",
+        "current_step",
+        "invited_at",
+        "connected_at",
+        "replied_at",
+        "last_error",
+        "created_at",
+        "updated_at",
+        "chat_id",
+    ]
+    show_full_result_count = False
+    list_per_page = 50
+    actions = [
+        "pause_leads",
+        "resume_leads",
+        "requeue_errored",
+        "mark_replied",
+        "move_leads",
+        "add_to_do_not_contact",
+        "export_csv",
+    ]
+    fieldsets = [
+        (None, {"fields": ["campaign", "first_name", "last_name", "company", "title", "email"]}),
+        ("LinkedIn", {"fields": ["linkedin_url", "public_identifier", "provider_id", "custom_fields"]}),
+        (
+            "Sequence",
+            {
+                "fields": [
+                    "status",
+                    "resume_status",
+                    "current_step",
+                    "next_action_at",
+                    "sender",
+                    "chat_id",
+                    "invited_at",
+                    "connected_at",
+                    "replied_at",
+                    "last_error",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+
+    @admin.display(description="last error")
+    def short_error(self, obj):
+        return (obj.last_error[:60] + "…") if len(obj.last_error) > 60 else obj.last_error
+
+    # --- actions ---
+
+    @admin.action(description="Pause selected leads")
+    def pause_leads(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda lead: lead_pause(lead=lead, actor=request.user),
+            done="lead(s) paused",
+            refused_errors=LEAD_REFUSALS,
+        )
+
+    @admin.action(description="Resume selected leads")
+    def resume_leads(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda lead: lead_resume(lead=lead, actor=request.user),
+            done="lead(s) resumed and due now",
+            refused_errors=LEAD_REFUSALS,
+        )
+
+    @admin.action(description="Requeue errored leads (clear the error, due now)")
+    def requeue_errored(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda lead: lead_requeue(lead=lead, actor=request.user),
+            done="lead(s) requeued",
+            refused_errors=LEAD_REFUSALS,
+        )
+
+    @admin.action(description="Mark selected leads replied (stops their sequence)")
+    def mark_replied(self, request, queryset):
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda lead: lead_mark_replied(lead=lead, actor=request.user),
+            done="lead(s) marked replied",
+            refused_errors=LEAD_REFUSALS,
+        )
+
+    @admin.action(description="Move selected leads to another campaign…")
+    def move_leads(self, request, queryset):
+        form = intermediate_page(
+            self, request, queryset, form_class=MoveForm, title="Move leads to another campaign", submit_label="Move"
+        )
+        if not isinstance(form, MoveForm):
+            return form
+        target = form.cleaned_data["campaign"]
+        run_bulk(
+            self,
+            request,
+            queryset,
+            lambda lead: lead_move(lead=lead, campaign=target, actor=request.user),
+            done=f"lead(s) moved to {target}",
+            refused_errors=LEAD_REFUSALS,
+        )
+        return None
+
+    @admin.action(description="Add selected leads to the do-not-contact list…")
+    def add_to_do_not_contact(self, request, queryset):
+        form = intermediate_page(
+            self,
+            request,
+            queryset,
+            form_class=DncReasonForm,
+            title="Add leads to the do-not-contact list",
+            submit_label="Add to do-not-contact",
+            description="Their identifiers and emails go on their client's list; nobody in any campaign of that "
+            "client will contact them.",
+        )
+        if not isinstance(form, DncReasonForm):
+            return form
+        reason = form.cleaned_data["reason"]
+        run_bulk(
+            self,
+            request,
+            queryset.select_related("campaign__client"),
+            lambda lead: lead_add_to_do_not_contact(lead=lead, reason=reason, user=request.user),
+            done="lead(s) added to do-not-contact",
+            refused_errors=LEAD_REFUSALS,
+        )
+        return None
+
+    @admin.action(description="Export selected leads as CSV")
+    def export_csv(self, request, queryset):
+        return streaming_csv_response(
+            f"leads-{timezone.now():%Y%m%d-%H%M}.csv", EXPORT_HEADER, lead_export_rows(queryset)
+        )
+
+    # --- import ---
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_upload_view), name="leads_lead_import"),
+            path("import/<str:token>/", self.admin_site.admin_view(self.import_map_view), name="leads_lead_import_map"),
+            *super().get_urls(),
+        ]
+
+    def _import_context(self, request, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
+
+    def import_upload_view(self, request):
+        if not self.has_add_permission(request):
+            raise Http404
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                stored = importing.save_upload(
+                    form.cleaned_data["file"], settings.IMPORT_DIR, settings.LEAD_IMPORT_MAX_BYTES
+                )
+                importing.open_csv(stored)
+            except importing.LeadImportError as exc:
+                form.add_error("file", str(exc))
+            else:
+                url = reverse("admin:leads_lead_import_map", args=[stored.stem])
+                return redirect(f"{url}?campaign={form.cleaned_data['campaign'].pk}")
+        context = self._import_context(request, title="Import leads from CSV", form=form)
+        return TemplateResponse(request, "admin/leads/import_upload.html", context)
+
+    def import_map_view(self, request, token):
+        if not self.has_add_permission(request) or not IMPORT_TOKEN_RE.match(token):
+            raise Http404
+        stored = settings.IMPORT_DIR / f"{token}.csv"
+        campaign = Campaign.objects.filter(pk=request.GET.get("campaign") or 0).select_related("client").first()
+        if not stored.is_file() or campaign is None:
+            self.message_user(request, "That import is no longer available; upload the file again.", messages.ERROR)
+            return redirect("admin:leads_lead_import")
+        try:
+            source = importing.open_csv(stored)
+        except importing.LeadImportError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return redirect("admin:leads_lead_import")
+
+        if request.method == "POST":
+            form = ImportMappingForm(request.POST, headers=source.headers)
+        else:
+            guessed = importing.guess_mapping(source.headers)
+            initial = {**guessed, "custom": [h for h in source.headers if h not in guessed.values()]}
+            # With a LinkedIn column recognised, the preview shows at once; otherwise the operator maps first.
+            if guessed.get("linkedin"):
+                form = ImportMappingForm(initial, headers=source.headers)
+            else:
+                form = ImportMappingForm(initial=initial, headers=source.headers)
+
+        summary = None
+        if form.is_bound and form.is_valid():
+            mapping = form.mapping()
+            try:
+                if request.method == "POST" and "confirm" in request.POST:
+                    summary = importing.import_csv(campaign, source, mapping)
+                    stored.unlink(missing_ok=True)
+                    counts = ", ".join(
+                        f"{summary.counts[o]} {importing.Outcome(o).label.lower()}"
+                        for o in importing.Outcome.values
+                        if o != "new" and summary.counts[o]
+                    )
+                    self.message_user(
+                        request,
+                        f"Imported {summary.created} new lead(s) into {campaign}"
+                        + (f"; skipped {counts}." if counts else "."),
+                        messages.SUCCESS,
+                    )
+                    url = reverse("admin:leads_lead_changelist")
+                    return redirect(f"{url}?campaign__id__exact={campaign.pk}")
+                summary = importing.preview_csv(campaign, source, mapping)
+            except importing.LeadImportError as exc:
+                form.add_error(None, str(exc))
+                summary = None
+        context = self._import_context(
+            request,
+            title=f"Import leads into {campaign}",
+            form=form,
+            campaign=campaign,
+            source=source,
+            summary=summary,
+            outcomes=[(o, importing.Outcome(o).label, summary.counts.get(o, 0)) for o in importing.Outcome.values]
+            if summary
+            else [],
+        )
+        return TemplateResponse(request, "admin/leads/import_map.html", context)
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "type", "lead", "account", "external_id", "short_data"]
+    list_filter = ["type"]
+    search_fields = ["external_id"]
+    raw_id_fields = ["lead", "account"]
+    list_select_related = ["lead", "account"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+    readonly_fields = ["lead", "account", "type", "occurred_at", "data", "external_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="data")
+    def short_data(self, obj):
+        text = ", ".join(f"{k}: {v}" for k, v in (obj.data or {}).items() if v not in ("", None))
+        return text[:100]
+
+
+class DncBulkAddForm(forms.Form):
+    client = forms.ModelChoiceField(
+        queryset=DoNotContact._meta.get_field("client").related_model.objects.all(),
+        required=False,
+        empty_label="Every client (global)",
+    )
+    entries = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
+        help_text="One per line: LinkedIn profile URLs, public identifiers, member ids (ACo…), email addresses "
+        "or @domain.com for a whole email domain.",
+    )
+    reason = forms.CharField(max_length=300, required=False)
+
+    def clean_entries(self):
+        parsed, errors = [], []
+        for number, line in enumerate(self.cleaned_data["entries"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                parsed.append(dnc_parse(line))
+            except ValueError as exc:
+                errors.append(f"Line {number}: {exc}")
+        if errors:
+            raise forms.ValidationError(errors[:20] + ([f"… and {len(errors) - 20} more."] if len(errors) > 20 else []))
+        if not parsed:
+            raise forms.ValidationError("Paste at least one entry.")
+        return parsed
+
+
+@admin.register(DoNotContact)
+class DoNotContactAdmin(admin.ModelAdmin):
+    list_display = ["value", "kind", "scope", "reason", "created_by", "created_at"]
+    list_filter = ["kind", "client"]
+    search_fields = ["value", "reason"]
+    list_select_related = ["client", "created_by"]
+    autocomplete_fields = ["client"]
+    readonly_fields = ["created_by", "created_at"]
+
+    @admin.display(description="applies to", ordering="client__name")
+    def scope(self, obj):
+        return obj.client or format_html("<strong>{}</strong>", "every client")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        return [
+            path("bulk-add/", self.admin_site.admin_view(self.bulk_add_view), name="leads_donotcontact_bulk_add"),
+            *super().get_urls(),
+        ]
+
+    def bulk_add_view(self, request):
+        if not self.has_add_permission(request):
+            raise Http404
+        form = DncBulkAddForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            client, entries, reason = (form.cleaned_data[k] for k in ("client", "entries", "reason"))
+            with transaction.atomic():
+                added = dnc_add(client=client, entries=entries, reason=reason, user=request.user)
+                stopped = dnc_apply(client=client, entries=entries, user=request.user, reason=reason)
+            self.message_user(
+                request,
+                f"{added} entr{'y' if added == 1 else 'ies'} added ({len(entries) - added} already listed); "
+                f"{stopped} lead(s) stopped.",
+                messages.SUCCESS,
+            )
+            return redirect("admin:leads_donotcontact_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Add to the do-not-contact list",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/leads/dnc_bulk_add.html", context)

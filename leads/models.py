@@ -1,0 +1,205 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class LeadStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    INVITED = "invited", "Invited"
+    CONNECTED = "connected", "Connected"
+    MESSAGED = "messaged", "Messaged"
+    REPLIED = "replied", "Replied"
+    COMPLETED = "completed", "Completed"
+    ERROR = "error", "Error"
+    OPTED_OUT = "opted_out", "Opted out"
+    WITHDRAWN = "withdrawn", "Invite withdrawn"
+    PAUSED = "paused", "Paused"
+    DO_NOT_CONTACT = "do_not_contact", "Do not contact"
+
+
+S = LeadStatus
+# Statuses in which the engine works a lead.
+ACTIVE_STATUSES = frozenset({S.PENDING, S.INVITED, S.CONNECTED, S.MESSAGED})
+# Statuses that a lead may be held in and later resumed from.
+HOLD_STATUSES = frozenset({S.PAUSED, S.ERROR})
+
+# The life cycle of DESIGN.md. A reply is a fact, so it is accepted from any state in which
+# the person could still write to us; an opt-out or do-not-contact can be recorded at any time.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset(
+        {S.INVITED, S.CONNECTED, S.MESSAGED, S.REPLIED, S.COMPLETED, S.ERROR, S.PAUSED, S.OPTED_OUT, S.DO_NOT_CONTACT}
+    ),
+    S.INVITED: frozenset(
+        {S.CONNECTED, S.REPLIED, S.COMPLETED, S.WITHDRAWN, S.ERROR, S.PAUSED, S.OPTED_OUT, S.DO_NOT_CONTACT}
+    ),
+    S.CONNECTED: frozenset({S.MESSAGED, S.REPLIED, S.COMPLETED, S.ERROR, S.PAUSED, S.OPTED_OUT, S.DO_NOT_CONTACT}),
+    S.MESSAGED: frozenset({S.REPLIED, S.COMPLETED, S.ERROR, S.PAUSED, S.OPTED_OUT, S.DO_NOT_CONTACT}),
+    S.PAUSED: frozenset(
+        {S.PENDING, S.INVITED, S.CONNECTED, S.MESSAGED, S.REPLIED, S.ERROR, S.OPTED_OUT, S.DO_NOT_CONTACT}
+    ),
+    S.ERROR: frozenset(
+        {S.PENDING, S.INVITED, S.CONNECTED, S.MESSAGED, S.REPLIED, S.PAUSED, S.OPTED_OUT, S.DO_NOT_CONTACT}
+    ),
+    S.COMPLETED: frozenset({S.REPLIED, S.OPTED_OUT, S.DO_NOT_CONTACT}),
+    S.WITHDRAWN: frozenset({S.REPLIED, S.OPTED_OUT, S.DO_NOT_CONTACT}),
+    S.REPLIED: frozenset({S.OPTED_OUT, S.DO_NOT_CONTACT}),
+    S.OPTED_OUT: frozenset({S.DO_NOT_CONTACT}),
+    S.DO_NOT_CONTACT: frozenset(),
+}
+
+
+class Lead(models.Model):
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="leads")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    email = models.EmailField(blank=True)
+    linkedin_url = models.URLField("LinkedIn URL", max_length=500, blank=True)
+    public_identifier = models.CharField(
+        max_length=100, blank=True, help_text="The profile slug: linkedin.com/in/<slug>."
+    )
+    provider_id = models.CharField(max_length=100, blank=True, help_text="LinkedIn member id (ACo…).")
+    custom_fields = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.PENDING)
+    resume_status = models.CharField(
+        max_length=20, choices=LeadStatus.choices, blank=True, help_text="Where a paused or errored lead goes back to."
+    )
+    current_step = models.PositiveSmallIntegerField(
+        default=0, help_text="Position of the last step done; 0 before the first."
+    )
+    next_action_at = models.DateTimeField(null=True, blank=True)
+    sender = models.ForeignKey(
+        "integrations.LinkedInAccount", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    chat_id = models.CharField(max_length=100, blank=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "public_identifier"],
+                condition=~Q(public_identifier=""),
+                name="lead_unique_campaign_public_identifier",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "provider_id"],
+                condition=~Q(provider_id=""),
+                name="lead_unique_campaign_provider_id",
+            ),
+        ]
+        indexes = [
+            # The planner reads due leads through this index only.
+            models.Index(fields=["status", "next_action_at"], name="lead_status_next_action"),
+            models.Index(fields=["provider_id"], name="lead_provider_id"),
+            models.Index(fields=["public_identifier"], name="lead_public_identifier"),
+            models.Index(fields=["campaign", "status"], name="lead_campaign_status"),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.public_identifier or self.provider_id or f"Lead {self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def profile_url(self) -> str:
+        if self.linkedin_url:
+            return self.linkedin_url
+        if self.public_identifier:
+            return f"https://www.linkedin.com/in/{self.public_identifier}/"
+        return ""
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in ALLOWED_TRANSITIONS[self.status]
+
+
+class EventType(models.TextChoices):
+    INVITE_SENT = "invite_sent", "Invitation sent"
+    INVITE_WITHDRAWN = "invite_withdrawn", "Invitation withdrawn"
+    INVITE_ACCEPTED = "invite_accepted", "Invitation accepted"
+    MESSAGE_SENT = "message_sent", "Message sent"
+    INMAIL_SENT = "inmail_sent", "InMail sent"
+    PROFILE_VISITED = "profile_visited", "Profile visited"
+    REPLY_RECEIVED = "reply_received", "Reply received"
+    LEAD_STATUS_CHANGED = "lead_status_changed", "Status changed"
+    SEND_FAILED = "send_failed", "Send failed"
+    LEAD_MOVED = "lead_moved", "Moved to another campaign"
+
+
+class Event(models.Model):
+    """The per-lead event log; analytics are computed from it."""
+
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    account = models.ForeignKey(
+        "integrations.LinkedInAccount", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    type = models.CharField(max_length=30, choices=EventType.choices)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["type", "external_id"], condition=~Q(external_id=""), name="event_unique_type_external_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["lead", "occurred_at"], name="event_lead_occurred"),
+            models.Index(fields=["type", "occurred_at"], name="event_type_occurred"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_type_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class DoNotContact(models.Model):
+    """People nobody may contact: for one client, or for every client when client is empty."""
+
+    class Kind(models.TextChoices):
+        PROVIDER_ID = "provider_id", "Provider id"
+        PUBLIC_IDENTIFIER = "public_identifier", "Public identifier"
+        EMAIL = "email", "Email"
+        DOMAIN = "domain", "Email domain"
+
+    client = models.ForeignKey(
+        "outreach.Client",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="do_not_contact",
+        help_text="Empty: applies to every client.",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    value = models.CharField(max_length=254)
+    reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "do-not-contact entry"
+        verbose_name_plural = "do-not-contact list"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "kind", "value"], condition=Q(client__isnull=False), name="dnc_unique_client_value"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "value"], condition=Q(client__isnull=True), name="dnc_unique_global_value"
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "value"], name="dnc_kind_value")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.value}"

@@ -1,0 +1,57 @@
+"""Pieces every ModelAdmin of the project uses: intermediate confirmation pages and bulk actions."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+
+REFUSAL_SAMPLE = 5
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+def intermediate_page(modeladmin, request, queryset, *, form_class, title, submit_label, description=""):
+    """Shows a form about the selected rows; returns the bound, valid form once it is submitted."""
+    if "apply" in request.POST:
+        form = form_class(request.POST)
+        if form.is_valid():
+            return form
+    else:
+        form = form_class()
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "description": description,
+        "form": form,
+        "objects": list(queryset[:20]),
+        "count": queryset.count(),
+        "action": request.POST.get("action", ""),
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across", "0"),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "opts": modeladmin.model._meta,
+        "submit_label": submit_label,
+    }
+    return TemplateResponse(request, "admin/outreach/intermediate_action.html", context)
+
+
+def run_bulk(modeladmin, request, objects, operation, *, done: str, refused_errors: tuple[type[Exception], ...]):
+    """Applies operation to each object; reports how many worked and why the others did not."""
+    ok, refusals = 0, []
+    for obj in objects:
+        try:
+            operation(obj)
+            ok += 1
+        except refused_errors as exc:
+            refusals.append(str(exc))
+    if ok:
+        modeladmin.message_user(request, f"{ok} {done}.", messages.SUCCESS)
+    if refusals:
+        sample = "; ".join(refusals[:REFUSAL_SAMPLE])
+        more = f" (and {len(refusals) - REFUSAL_SAMPLE} more)" if len(refusals) > REFUSAL_SAMPLE else ""
+        modeladmin.message_user(request, f"{len(refusals)} not changed: {sample}{more}", messages.WARNING)
+    if not ok and not refusals:
+        modeladmin.message_user(request, "Nothing was selected.", messages.INFO)
+    return ok, refusals

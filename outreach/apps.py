@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class OutreachConfig(AppConfig):
+    name = "outreach"
+    verbose_name = "Tenancy"
+
+    def ready(self):
+        from .beat import sync_periodic_tasks
+
+        # Registered for this app only, so it runs once per migrate, after django_celery_beat's tables exist.
+        post_migrate.connect(sync_periodic_tasks, sender=self, dispatch_uid="outreach.sync_periodic_tasks")

@@ -1,0 +1,133 @@
+"""Load the demo: a client, two sender accounts, a connector campaign with four steps and 50 leads,
+and an admin user. Safe to run again: nothing is duplicated and nothing an operator changed is overwritten."""
+
+import os
+import secrets
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from outreach.models import Client, Membership
+
+FIRST_NAMES = ["Alice", "Bruno", "Chloé", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas"]
+LAST_NAMES = ["Martin", "Okafor", "Schmidt", "Nakamura", "Rossi"]
+COMPANIES = ["Northwind", "Globex", "Initech", "Umbrella Labs", "Stark Analytics", "Wayne Logistics", "Acme Cloud"]
+TITLES = ["Head of Growth", "CTO", "VP Sales", "Founder", "Marketing Director", "Head of Operations"]
+CITIES = ["Paris", "Berlin", "London", "Madrid", "Amsterdam"]
+
+STEPS = [
+    ("invite", 0, "Hi {first_name}, I work with teams like {company} on outbound. Happy to connect!", ""),
+    (
+        "message",
+        1,
+        "Thanks for connecting, {first_name}! How is {company} handling pipeline this quarter?",
+        "Great to be connected, {first_name|there}. Curious: what does outbound look like at {company}?",
+    ),
+    (
+        "message",
+        3,
+        "{first_name}, we helped a {title|team} in {city|your city} double their reply rate. Worth a chat?",
+        "",
+    ),
+    ("visit", 2, "", ""),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo client, accounts, campaign and leads, and make sure an admin user exists."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default=os.environ.get("OUTREACH_ADMIN_USER", "admin"))
+
+    def handle(self, *args, username, **options):
+        with transaction.atomic():
+            client, campaign = self._load_demo()
+        self._ensure_admin(username, client)
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo ready: client {client}, campaign {campaign!r} ({campaign.leads.count()} leads).")
+        )
+
+    def _load_demo(self):
+        account_model = apps.get_model("integrations", "LinkedInAccount")
+        campaign_model = apps.get_model("campaigns", "Campaign")
+        step_model = apps.get_model("campaigns", "Step")
+        lead_model = apps.get_model("leads", "Lead")
+
+        client, _ = Client.objects.get_or_create(
+            slug="demo",
+            defaults={"name": "Demo Client", "timezone": "Europe/Paris", "report_recipients": "client@example.com"},
+        )
+        accounts = []
+        for number, name in ((1, "Sofia Demo"), (2, "Marc Demo")):
+            account, _ = account_model.objects.get_or_create(
+                unipile_account_id=f"sandbox-account-{number}",
+                defaults={
+                    "client": client,
+                    "name": name,
+                    "status": "OK",
+                    "provider_id": f"ACoAASandboxOwn{number:04d}",
+                },
+            )
+            accounts.append(account)
+
+        campaign, created = campaign_model.objects.get_or_create(
+            client=client, name="Demo: founders in Europe", defaults={"kind": "connector", "timezone": "Europe/Paris"}
+        )
+        if created:
+            campaign.senders.set(accounts)
+            step_model.objects.bulk_create(
+                step_model(
+                    campaign=campaign,
+                    position=i,
+                    action=action,
+                    delay_days=delay,
+                    template=text,
+                    template_b=text_b,
+                    withdraw_after_days=21 if action == "invite" else None,
+                )
+                for i, (action, delay, text, text_b) in enumerate(STEPS, start=1)
+            )
+        existing = set(lead_model.objects.filter(campaign=campaign).values_list("public_identifier", flat=True))
+        new_leads = []
+        for i in range(50):
+            first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[i // len(FIRST_NAMES)]
+            slug = f"{first}-{last}-demo{i:02d}".lower().replace("é", "e")
+            if slug in existing:
+                continue
+            new_leads.append(
+                lead_model(
+                    campaign=campaign,
+                    first_name=first,
+                    last_name=last,
+                    company=COMPANIES[i % len(COMPANIES)],
+                    title=TITLES[i % len(TITLES)],
+                    public_identifier=slug,
+                    linkedin_url=f"https://www.linkedin.com/in/{slug}/",
+                    custom_fields={"city": CITIES[i % len(CITIES)]} if i % 4 else {},
+                )
+            )
+        lead_model.objects.bulk_create(new_leads)
+        if campaign.status == "draft":
+            # The demo spans every app; outreach's own code imports none of them at module level.
+            from campaigns.services import campaign_activate
+
+            campaign_activate(campaign=campaign)
+        return client, campaign
+
+    def _ensure_admin(self, username, client):
+        user_model = get_user_model()
+        user = user_model.objects.filter(username=username).first()
+        url = f"{settings.PUBLIC_BASE_URL}/admin/"
+        if user is None:
+            password = os.environ.get("OUTREACH_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+            user = user_model.objects.create_superuser(
+                username=username, email=f"{username}@example.com", password=password
+            )
+            self.stdout.write(self.style.WARNING(f"Admin user created. Log in at {url} as {username} / {password}"))
+            self.stdout.write("This password is shown once; change it with: manage.py changepassword " + username)
+        else:
+            self.stdout.write(f"Admin: {url} as {username} (password set when the user was created).")
+        Membership.objects.get_or_create(user=user, client=client, defaults={"role": Membership.Role.ADMIN})

@@ -1,0 +1,79 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models
+from django.utils import timezone as tz
+from timezone_field import TimeZoneField
+
+
+def parse_email_list(value: str) -> list[str]:
+    """Split a comma, semicolon or newline separated list of addresses; raise naming the bad one."""
+    emails = []
+    for part in value.replace(";", ",").replace("\n", ",").split(","):
+        address = part.strip()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError(f"{address!r} is not a valid email address.") from None
+        emails.append(address.lower())
+    return emails
+
+
+def validate_email_list(value: str) -> None:
+    parse_email_list(value)
+
+
+class Client(models.Model):
+    """An agency's customer: owns sender accounts, campaigns and their leads."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    timezone = TimeZoneField(default="UTC", help_text="Reports and 'today' are computed in this timezone.")
+    report_recipients = models.TextField(
+        blank=True,
+        validators=[validate_email_list],
+        help_text="Addresses for the weekly report, one per line or comma separated.",
+    )
+    weekly_reports_enabled = models.BooleanField("weekly reports", default=True)
+    reply_notifications_enabled = models.BooleanField("reply notifications", default=False)
+    created_at = models.DateTimeField(default=tz.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def report_recipient_list(self) -> list[str]:
+        return parse_email_list(self.report_recipients)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        AGENT = "agent", "Agent"
+        VIEWER = "viewer", "Viewer"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(default=tz.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "client"], name="membership_unique_user_client")]
+
+    def __str__(self):
+        return f"{self.user} in {self.client} ({self.get_role_display()})"
+
+
+class Heartbeat(models.Model):
+    """Last time a background process proved it was alive; shown by /healthz."""
+
+    name = models.CharField(max_length=50, unique=True)
+    last_seen = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} at {self.last_seen:%Y-%m-%d %H:%M:%S}"

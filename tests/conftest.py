@@ -1,0 +1,37 @@
+import pytest
+from django.db import connection
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _isolated_var(settings, tmp_path):
+    """Uploads and broker folders of a test live in its own temporary directory."""
+    settings.IMPORT_DIR = tmp_path / "imports"
+
+
+@pytest.fixture
+def client_org(db):
+    return factories.ClientFactory()
+
+
+@pytest.fixture
+def account(client_org):
+    return factories.AccountFactory(client=client_org)
+
+
+@pytest.fixture
+def campaign(client_org, account):
+    campaign = factories.CampaignFactory(client=client_org)
+    campaign.senders.add(account)
+    factories.StepFactory(campaign=campaign, position=1, action="invite", template="Hi {first_name}!")
+    factories.StepFactory(
+        campaign=campaign, position=2, action="message", delay_days=2, template="Thanks {first_name|there}"
+    )
+    return campaign
+
+
+def requires_postgres():
+    return pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs PostgreSQL (row locks); runs in CI's PostgreSQL pass"
+    )
