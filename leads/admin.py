@@ -3,7 +3,7 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import models, transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -160,6 +160,7 @@ class LeadAdmin(admin.ModelAdmin):
     ]
     show_full_result_count = False
     list_per_page = 50
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = [
         "pause_leads",
         "resume_leads",

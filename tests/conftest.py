@@ -8,6 +8,8 @@ from tests import factories
 def _isolated_var(settings, tmp_path):
     """Uploads and broker folders of a test live in its own temporary directory."""
     settings.IMPORT_DIR = tmp_path / "imports"
+    # Real hashing costs a second per user; tests never need it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
