@@ -97,7 +97,9 @@ def _lead_render_problems(campaign: Campaign, steps: list[Step]) -> list[Problem
         .only("id", "first_name", "last_name", "company", "title", "custom_fields")
         .order_by("id")
     )
+    custom_keys: set[str] = set()
     for lead in leads.iterator(chunk_size=2000):
+        custom_keys.update(lead.custom_fields or {})
         for step, variant, template in texts:
             if step.has_variant_b and variant != choose_variant(lead_id=lead.pk, step_id=step.pk, has_variant_b=True):
                 continue
@@ -107,7 +109,13 @@ def _lead_render_problems(campaign: Campaign, steps: list[Step]) -> list[Problem
                 counts[key] += 1
                 if len(by_message[key]) < SAMPLE_LEADS_PER_PROBLEM:
                     by_message[key].append(lead.pk)
-    return [Problem(key, lead_ids=by_message[key], lead_count=counts[key]) for key in sorted(counts)]
+    # A variable that no lead has at all is a typo in the template, not missing data: say so first.
+    unknown = [
+        Problem(f"Step {step.position} variant {variant}: {message}")
+        for step, variant, template in texts
+        for message in template_problems(template, known_custom_fields=custom_keys)
+    ]
+    return unknown + [Problem(key, lead_ids=by_message[key], lead_count=counts[key]) for key in sorted(counts)]
 
 
 def _set_status(campaign: Campaign, allowed_from: set[str], to: str, verb: str) -> Campaign:

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def data(campaign, account):
-    lead = LeadFactory(campaign=campaign, email="=cmd@evil.com", company="=HYPERLINK(\"x\")")
+    lead = LeadFactory(campaign=campaign, email="=cmd@evil.com", company='=HYPERLINK("x")')
     MembershipFactory(client=campaign.client)
     RateUsageFactory(account=account, day=timezone.now().date(), invites=3)
     EventFactory(lead=lead, account=account)
@@ -90,7 +90,9 @@ def test_account_pause_asks_for_a_reason_then_pauses_and_resume(admin_client, ac
     assert not account.paused
     empty = post_action(admin_client, LinkedInAccount, "pause_accounts", [account], apply="Pause", reason="")
     assert "This field is required" in empty.content.decode()
-    done = post_action(admin_client, LinkedInAccount, "pause_accounts", [account], apply="Pause", reason="Client holiday")
+    done = post_action(
+        admin_client, LinkedInAccount, "pause_accounts", [account], apply="Pause", reason="Client holiday"
+    )
     account.refresh_from_db()
     assert account.paused and account.paused_reason == "Client holiday" and account.pause_source == "operator"
     assert "1 account(s) paused." in messages_of(done)
@@ -108,7 +110,9 @@ def test_reset_counters_records_the_reason_in_the_admin_log(admin_client, accoun
     usage = RateUsageFactory(account=account, invites=20, messages=7)
     confirm = post_action(admin_client, RateUsage, "reset_counters", [usage])
     assert "Reset usage counters" in confirm.content.decode()
-    done = post_action(admin_client, RateUsage, "reset_counters", [usage], apply="Reset", reason="Counted twice by mistake")
+    done = post_action(
+        admin_client, RateUsage, "reset_counters", [usage], apply="Reset", reason="Counted twice by mistake"
+    )
     usage.refresh_from_db()
     assert (usage.invites, usage.messages) == (0, 0)
     assert "1 row(s) reset." in messages_of(done)
@@ -194,10 +198,19 @@ def test_campaign_form_refuses_senders_of_another_client(admin_client, campaign)
     response = admin_client.post(
         url,
         {
-            "client": campaign.client.pk, "name": "X", "kind": "connector", "senders": [foreign.pk],
-            "timezone": "Europe/Paris", "work_start": "09:00", "work_end": "17:00", "working_days": ["0", "1"],
+            "client": campaign.client.pk,
+            "name": "X",
+            "kind": "connector",
+            "senders": [foreign.pk],
+            "timezone": "Europe/Paris",
+            "work_start": "09:00",
+            "work_end": "17:00",
+            "working_days": ["0", "1"],
             "one_conversation_per_person": "on",
-            "steps-TOTAL_FORMS": "0", "steps-INITIAL_FORMS": "0", "steps-MIN_NUM_FORMS": "0", "steps-MAX_NUM_FORMS": "1000",
+            "steps-TOTAL_FORMS": "0",
+            "steps-INITIAL_FORMS": "0",
+            "steps-MIN_NUM_FORMS": "0",
+            "steps-MAX_NUM_FORMS": "1000",
         },
     )
     assert response.status_code == 200
@@ -209,14 +222,31 @@ def test_campaign_form_saves_working_days_and_steps(admin_client, client_org, ac
     response = admin_client.post(
         url,
         {
-            "client": client_org.pk, "name": "Gulf", "kind": "connector", "senders": [account.pk],
-            "timezone": "Asia/Dubai", "work_start": "09:00", "work_end": "17:00", "working_days": ["6", "0", "1", "2", "3"],
+            "client": client_org.pk,
+            "name": "Gulf",
+            "kind": "connector",
+            "senders": [account.pk],
+            "timezone": "Asia/Dubai",
+            "work_start": "09:00",
+            "work_end": "17:00",
+            "working_days": ["6", "0", "1", "2", "3"],
             "holiday_country": "AE",
-            "steps-TOTAL_FORMS": "2", "steps-INITIAL_FORMS": "0", "steps-MIN_NUM_FORMS": "0", "steps-MAX_NUM_FORMS": "1000",
-            "steps-0-position": "1", "steps-0-action": "invite", "steps-0-delay_days": "0", "steps-0-delay_hours": "0",
-            "steps-0-template": "", "steps-0-template_b": "",
-            "steps-1-position": "2", "steps-1-action": "message", "steps-1-delay_days": "2", "steps-1-delay_hours": "0",
-            "steps-1-template": "", "steps-1-template_b": "",
+            "steps-TOTAL_FORMS": "2",
+            "steps-INITIAL_FORMS": "0",
+            "steps-MIN_NUM_FORMS": "0",
+            "steps-MAX_NUM_FORMS": "1000",
+            "steps-0-position": "1",
+            "steps-0-action": "invite",
+            "steps-0-delay_days": "0",
+            "steps-0-delay_hours": "0",
+            "steps-0-template": "",
+            "steps-0-template_b": "",
+            "steps-1-position": "2",
+            "steps-1-action": "message",
+            "steps-1-delay_days": "2",
+            "steps-1-delay_hours": "0",
+            "steps-1-template": "",
+            "steps-1-template_b": "",
         },
     )
     assert response.status_code == 200 and "A message needs a text." in response.content.decode()
@@ -227,9 +257,18 @@ def test_campaign_with_bad_holiday_country_is_a_form_error(admin_client, client_
     response = admin_client.post(
         reverse("admin:campaigns_campaign_add"),
         {
-            "client": client_org.pk, "name": "X", "kind": "connector", "timezone": "UTC", "work_start": "17:00",
-            "work_end": "09:00", "working_days": ["0"], "holiday_country": "ZZ",
-            "steps-TOTAL_FORMS": "0", "steps-INITIAL_FORMS": "0", "steps-MIN_NUM_FORMS": "0", "steps-MAX_NUM_FORMS": "1000",
+            "client": client_org.pk,
+            "name": "X",
+            "kind": "connector",
+            "timezone": "UTC",
+            "work_start": "17:00",
+            "work_end": "09:00",
+            "working_days": ["0"],
+            "holiday_country": "ZZ",
+            "steps-TOTAL_FORMS": "0",
+            "steps-INITIAL_FORMS": "0",
+            "steps-MIN_NUM_FORMS": "0",
+            "steps-MAX_NUM_FORMS": "1000",
         },
     )
     content = response.content.decode()
@@ -310,7 +349,11 @@ def test_add_leads_to_do_not_contact(admin_client, campaign):
     lead.refresh_from_db()
     assert lead.status == "do_not_contact"
     values = set(DoNotContact.objects.filter(client=campaign.client).values_list("kind", "value"))
-    assert values == {("email", "ann@acme.com"), ("provider_id", "ACoAAAnnLee000001"), ("public_identifier", lead.public_identifier)}
+    assert values == {
+        ("email", "ann@acme.com"),
+        ("provider_id", "ACoAAAnnLee000001"),
+        ("public_identifier", lead.public_identifier),
+    }
 
 
 def test_lead_export_neutralizes_formulas(admin_client, data):
@@ -341,8 +384,13 @@ def test_import_flow_upload_map_preview_confirm(admin_client, campaign):
     assert Lead.objects.filter(campaign=campaign).count() == 1
 
     fields = {
-        "linkedin": "Profile URL", "first_name": "Given name", "last_name": "", "company": "Organisation",
-        "title": "", "email": "", "custom": ["City"],
+        "linkedin": "Profile URL",
+        "first_name": "Given name",
+        "last_name": "",
+        "company": "Organisation",
+        "title": "",
+        "email": "",
+        "custom": ["City"],
     }
     done = admin_client.post(map_url, {**fields, "confirm": "1"}, follow=True)
     assert any("Imported 1 new lead(s)" in m for m in messages_of(done))
@@ -371,7 +419,9 @@ def test_import_rejects_empty_files_on_upload(admin_client, campaign):
 
 
 def test_import_tokens_cannot_escape_the_import_folder(admin_client, campaign):
-    response = admin_client.get(reverse("admin:leads_lead_import_map", args=["..%2F..%2Fetc"]) + f"?campaign={campaign.pk}")
+    response = admin_client.get(
+        reverse("admin:leads_lead_import_map", args=["..%2F..%2Fetc"]) + f"?campaign={campaign.pk}"
+    )
     assert response.status_code == 404
 
 
@@ -382,13 +432,19 @@ def test_bulk_add_validates_every_line_and_stops_matching_leads(admin_client, ca
     lead = LeadFactory(campaign=campaign, public_identifier="ann-lee", status="invited")
     other = LeadFactory(campaign=campaign, email="bob@rival.com")
     url = reverse("admin:leads_donotcontact_bulk_add")
-    bad = admin_client.post(url, {"client": campaign.client.pk, "entries": "ann-lee\nhttps://example.com/x\nnot@valid@x"})
+    bad = admin_client.post(
+        url, {"client": campaign.client.pk, "entries": "ann-lee\nhttps://example.com/x\nnot@valid@x"}
+    )
     content = bad.content.decode()
     assert "Line 2:" in content and "Line 3:" in content
     assert DoNotContact.objects.count() == 0
     ok = admin_client.post(
         url,
-        {"client": campaign.client.pk, "entries": "https://www.linkedin.com/in/ann-lee/\n@rival.com\nann-lee\n", "reason": "GDPR"},
+        {
+            "client": campaign.client.pk,
+            "entries": "https://www.linkedin.com/in/ann-lee/\n@rival.com\nann-lee\n",
+            "reason": "GDPR",
+        },
         follow=True,
     )
     assert any("2 entries added (1 already listed); 2 lead(s) stopped." in m for m in messages_of(ok))

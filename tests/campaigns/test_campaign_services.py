@@ -147,3 +147,11 @@ def test_retry_and_cancel_actions():
     claimed = OutboundActionFactory(status="claimed")
     with pytest.raises(OutboundActionRefused, match="cannot be cancelled"):
         outbound_action_cancel(action=claimed)
+
+
+def test_variable_no_lead_has_is_named_as_unknown(campaign):
+    LeadFactory(campaign=campaign, custom_fields={"city": "Paris"})
+    Step.objects.filter(campaign=campaign, position=2).update(template="In {city}, {nickname}?")
+    found = messages(campaign)
+    assert found[0] == "Step 2 variant A: {nickname}: unknown variable 'nickname'."
+    assert any("{nickname} has no value" in m and "(1 lead:" in m for m in found)

@@ -4,8 +4,8 @@ import pytest
 from django.db import IntegrityError
 
 from leads import importing
-from leads.models import DoNotContact, Lead
 from leads.importing import LeadImportError, Mapping, Outcome, import_csv, open_csv, preview_csv
+from leads.models import DoNotContact, Lead
 from tests.factories import CampaignFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,12 @@ def test_good_rows_import_with_custom_fields(campaign, tmp_path):
     summary = run(campaign, path, confirm=True)
     assert summary.created == 2 and summary.counts[Outcome.NEW] == 2
     ann = Lead.objects.get(campaign=campaign, public_identifier="ann-lee")
-    assert (ann.first_name, ann.company, ann.email, ann.custom_fields) == ("Ann", "Acme", "ann@acme.com", {"City": "Paris"})
+    assert (ann.first_name, ann.company, ann.email, ann.custom_fields) == (
+        "Ann",
+        "Acme",
+        "ann@acme.com",
+        {"City": "Paris"},
+    )
     bob = Lead.objects.get(campaign=campaign, public_identifier="bob-ray")
     assert bob.custom_fields == {} and bob.status == "pending"
 
@@ -95,7 +100,10 @@ def test_preview_writes_nothing_and_says_what_would_happen_per_row(campaign, tmp
 
     imported = run(campaign, path, confirm=True)
     assert imported.created == 1
-    assert set(Lead.objects.filter(campaign=campaign).values_list("public_identifier", flat=True)) == {"already", "new-person"}
+    assert set(Lead.objects.filter(campaign=campaign).values_list("public_identifier", flat=True)) == {
+        "already",
+        "new-person",
+    }
 
 
 def test_finished_leads_elsewhere_do_not_block(campaign, tmp_path):

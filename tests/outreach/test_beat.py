@@ -7,7 +7,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_declared_jobs_are_registered_and_stale_ones_disabled(settings):
-    settings.OUTREACH_PERIODIC_TASKS = {"a job": ("outreach.tasks.heartbeat", 60), "b job": ("outreach.tasks.heartbeat", 300)}
+    settings.OUTREACH_PERIODIC_TASKS = {
+        "a job": ("outreach.tasks.heartbeat", 60),
+        "b job": ("outreach.tasks.heartbeat", 300),
+    }
     sync_periodic_tasks()
     sync_periodic_tasks()  # idempotent
     jobs = {t.name: t for t in PeriodicTask.objects.all()}

@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def start(**env_overrides):
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "OUTREACH_TESTING"}}
-    env.update({"DJANGO_SETTINGS_MODULE": "outreach.settings", "SECRET_KEY": "x" * 50, "DEBUG": "false", **env_overrides})
+    env.update(
+        {"DJANGO_SETTINGS_MODULE": "outreach.settings", "SECRET_KEY": "x" * 50, "DEBUG": "false", **env_overrides}
+    )
     env = {k: v for k, v in env.items() if v is not None}
     code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
