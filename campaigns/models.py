@@ -131,6 +131,15 @@ class Step(models.Model):
             raise ValidationError(errors)
 
     @property
+    def delay_display(self) -> str:
+        parts = []
+        if self.delay_days:
+            parts.append(f"{self.delay_days} working day{'s' if self.delay_days != 1 else ''}")
+        if self.delay_hours:
+            parts.append(f"{self.delay_hours} h")
+        return " ".join(parts)
+
+    @property
     def has_variant_b(self) -> bool:
         return bool(self.template_b.strip())
 

@@ -262,11 +262,12 @@ def classify(campaign, records: Iterable[tuple[int, dict]]) -> Iterator[RowResul
     batch: list[tuple[int, dict]] = []
 
     def flush() -> Iterator[RowResult]:
-        built = [(line, *_build_lead(campaign, record)) for line, record in batch]
-        here, elsewhere = _taken(campaign, [lead for _line, lead, _r in built if lead])
-        for line, lead, invalid in built:
+        built = [(line, record, *_build_lead(campaign, record)) for line, record in batch]
+        here, elsewhere = _taken(campaign, [lead for _line, _record, lead, _r in built if lead])
+        for line, record, lead, invalid in built:
             if lead is None:
-                yield RowResult(line=line, outcome=Outcome.INVALID, reason=invalid)
+                name = f"{record.get('first_name', '')} {record.get('last_name', '')}".strip()
+                yield RowResult(line=line, outcome=Outcome.INVALID, reason=invalid, name=name)
                 continue
             keys = [k for k in (lead.provider_id, lead.public_identifier) if k]
             result = RowResult(line=line, outcome=Outcome.NEW, identifier=keys[0], name=lead.full_name, lead=lead)

@@ -7,6 +7,8 @@ from .models import Client, Heartbeat, Membership
 admin.site.site_header = "Outreach"
 admin.site.site_title = "Outreach admin"
 admin.site.index_title = "Operations"
+# The changelists are wide (usage against limits, lead counts per status): give them the whole screen.
+admin.site.enable_nav_sidebar = False
 
 
 def _count_of(queryset, field: str):

@@ -42,6 +42,8 @@ class Command(BaseCommand):
         finally:
             if not keep:
                 self._clean(Campaign.objects.filter(pk=campaign.pk))
+                client.do_not_contact.all().delete()
+                client.delete()
 
     def _clean(self, campaigns):
         with transaction.atomic():
