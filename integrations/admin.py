@@ -14,10 +14,12 @@ from .services import (
     AccountActionRefused,
     account_pause,
     account_resume,
+    account_sync,
     rate_usage_recount,
     rate_usage_reset,
     usage_today,
 )
+from .unipile import UnipileError
 
 
 def _used_of(used: int, limit: int):
@@ -45,7 +47,7 @@ class LinkedInAccountAdmin(admin.ModelAdmin):
     list_select_related = ["client"]
     autocomplete_fields = ["client"]
     readonly_fields = ["last_action_at", "created_at", "pause_source"]
-    actions = ["pause_accounts", "resume_accounts"]
+    actions = ["pause_accounts", "resume_accounts", "test_connection"]
     fieldsets = [
         (None, {"fields": ["client", "name", "unipile_account_id", "provider_id", "kind", "status", "timezone"]}),
         ("Pause", {"fields": ["paused", "paused_reason", "pause_source", "paused_until"]}),
@@ -124,6 +126,17 @@ class LinkedInAccountAdmin(admin.ModelAdmin):
             refused_errors=(AccountActionRefused,),
         )
         return None
+
+    @admin.action(description="Test connection with Unipile (updates status and own id)")
+    def test_connection(self, request, queryset):
+        try:
+            results = account_sync(accounts=queryset.select_related("client"))
+        except (UnipileError, ValueError) as exc:
+            self.message_user(request, f"Unipile did not answer: {exc}", messages.ERROR)
+            return
+        for result in results:
+            ok = result.found and result.account.status in LinkedInAccount.WORKING_STATUSES
+            self.message_user(request, result.message, messages.SUCCESS if ok else messages.WARNING)
 
     @admin.action(description="Resume selected accounts")
     def resume_accounts(self, request, queryset):

@@ -1,13 +1,16 @@
 """Writes on sender accounts and their usage counters."""
 
 import datetime as dt
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
 from .models import LinkedInAccount, RateUsage
+from .unipile import UnipileClient
 
 # Which Event types count against which counter. Names are the settled Event types of leads.Event.
 EVENT_TYPES_FOR_COUNTER = {
@@ -112,3 +115,98 @@ def rate_usage_recount(*, usages, user=None) -> list[tuple[RateUsage, dict]]:
                 _log(user, usage, f"Recounted from the event log: {text}.")
         changed.append((usage, changes))
     return changed
+
+
+# --- Unipile ------------------------------------------------------------------------------------
+
+
+class AccountNotReady(Exception):
+    """The account cannot act now; the message says why. Raised before any provider call."""
+
+
+def account_check_ready(account: LinkedInAccount) -> None:
+    if account.status not in LinkedInAccount.WORKING_STATUSES:
+        raise AccountNotReady(f"{account} is {account.get_status_display()} ({account.status}) at Unipile.")
+    if account.paused:
+        raise AccountNotReady(f"{account} is paused: {account.paused_reason or 'no reason given'}.")
+
+
+@dataclass
+class AccountSyncResult:
+    account: LinkedInAccount
+    found: bool
+    status_before: str
+    message: str
+
+
+def account_sync(*, accounts, client: UnipileClient | None = None) -> list[AccountSyncResult]:
+    """Ask Unipile about our accounts: store their status and own provider id. One list call for all."""
+    client = client or UnipileClient.from_settings()
+    remote = {a.id: a for a in client.list_accounts()}
+    results = []
+    for account in accounts:
+        before = account.status
+        found = remote.get(account.unipile_account_id)
+        if found is None:
+            account.status = LinkedInAccount.Status.DELETED
+            message = f"{account}: not found at Unipile (marked deleted)."
+        else:
+            if found.status in LinkedInAccount.Status.values:
+                account.status = found.status
+            if found.own_provider_id:
+                account.provider_id = found.own_provider_id
+            message = f"{account}: {account.status}, own id {account.provider_id or 'unknown'}."
+        account.save(update_fields=["status", "provider_id"])
+        results.append(
+            AccountSyncResult(account=account, found=found is not None, status_before=before, message=message)
+        )
+    return results
+
+
+WEBHOOK_SOURCES = ("messaging", "users", "account_status")
+WEBHOOK_NAME_PREFIX = "outreach"
+
+
+def webhook_url(source: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/webhooks/unipile/{source}/"
+
+
+def webhooks_register(*, client: UnipileClient | None = None) -> dict[str, list[str]]:
+    """Exactly one webhook per source pointing at us with our secret; stale and duplicate ones are deleted."""
+    if not settings.UNIPILE_WEBHOOK_SECRET:
+        raise AccountActionRefused("UNIPILE_WEBHOOK_SECRET is not set: webhooks would arrive unauthenticated.")
+    client = client or UnipileClient.from_settings()
+    report: dict[str, list[str]] = {"kept": [], "created": [], "deleted": []}
+    existing = [
+        w
+        for w in client.list_webhooks()
+        if w.name.startswith(WEBHOOK_NAME_PREFIX) or "/webhooks/unipile/" in w.request_url
+    ]
+    for source in WEBHOOK_SOURCES:
+        wanted_url = webhook_url(source)
+        keep = None
+        for hook in existing:
+            if hook.source != source and not hook.request_url.endswith(f"/webhooks/unipile/{source}/"):
+                continue
+            good = (
+                keep is None
+                and hook.source == source
+                and hook.request_url == wanted_url
+                and hook.headers.get("Unipile-Auth") == settings.UNIPILE_WEBHOOK_SECRET
+                and hook.headers.get("Content-Type") == "application/json"
+            )
+            if good:
+                keep = hook
+                report["kept"].append(f"{source}: {hook.id}")
+            else:
+                client.delete_webhook(webhook_id=hook.id)
+                report["deleted"].append(f"{source}: {hook.id} ({hook.request_url})")
+        if keep is None:
+            hook_id = client.create_webhook(
+                source=source,
+                request_url=wanted_url,
+                name=f"{WEBHOOK_NAME_PREFIX}-{source}",
+                secret=settings.UNIPILE_WEBHOOK_SECRET,
+            )
+            report["created"].append(f"{source}: {hook_id}")
+    return report

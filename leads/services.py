@@ -8,6 +8,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.services import AccountNotReady, account_check_ready
+from integrations.unipile import RecipientProblem, UnipileClient
+
 from .linkedin import InvalidLinkedInIdentifier, normalize_linkedin
 from .models import (
     ACTIVE_STATUSES,
@@ -309,3 +312,42 @@ def dnc_apply(*, client, entries: list[DncEntry], user=None, reason: str = "") -
         )
         stopped += 1
     return stopped
+
+
+# --- Profile resolution ----------------------------------------------------------------------
+
+
+def lead_resolve_profile(*, lead: Lead, account, client=None):
+    """Look the person up once through the account and store their provider id (ACo…) on the lead.
+
+    Refused before any call when the lead has no identifier or the account cannot act; the reason
+    is stored on the lead where the operator sees it.
+    """
+    identifier = (
+        lead.provider_id if lead.provider_id.startswith("ACo") else (lead.public_identifier or lead.provider_id)
+    )
+    try:
+        if not identifier:
+            raise LeadActionRefused(f"Lead {lead.pk} has no LinkedIn identifier to look up.")
+        account_check_ready(account)
+    except (LeadActionRefused, AccountNotReady) as exc:
+        Lead.objects.filter(pk=lead.pk).update(last_error=str(exc))
+        lead.last_error = str(exc)
+        raise
+    client = client or UnipileClient.from_settings()
+    try:
+        profile = client.get_profile(account_id=account.unipile_account_id, identifier=identifier)
+    except RecipientProblem as exc:
+        Lead.objects.filter(pk=lead.pk).update(last_error=f"Profile lookup failed: {exc}")
+        lead.last_error = f"Profile lookup failed: {exc}"
+        raise
+    updates = {"provider_id": profile.provider_id, "last_error": ""}
+    if profile.public_identifier and not lead.public_identifier:
+        updates["public_identifier"] = profile.public_identifier.lower()
+    for name, value in (("first_name", profile.first_name), ("last_name", profile.last_name)):
+        if value and not getattr(lead, name):
+            updates[name] = value
+    Lead.objects.filter(pk=lead.pk).update(**updates)
+    for name, value in updates.items():
+        setattr(lead, name, value)
+    return profile

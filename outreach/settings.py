@@ -97,7 +97,12 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not (DEBUG or TESTING):
         raise ImproperlyConfigured("SECRET_KEY is not set; it is required when DEBUG is off.")
-    SECRET_KEY = "dev-only-" + get_random_secret_key()
+    # Kept under var/ so the web process, the worker and beat share it and sessions survive restarts.
+    _dev_key_file = VAR_DIR / "dev-secret-key"
+    if not _dev_key_file.exists():
+        _dev_key_file.parent.mkdir(parents=True, exist_ok=True)
+        _dev_key_file.write_text("dev-only-" + get_random_secret_key())
+    SECRET_KEY = _dev_key_file.read_text().strip()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG or TESTING else [])
 PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
@@ -119,6 +124,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "outreach",
     "integrations",
+    "integrations.sandbox",
     "leads",
     "campaigns",
     "inbox",
@@ -246,6 +252,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 OUTREACH_PERIODIC_TASKS = {
     "outreach: heartbeat": ("outreach.tasks.heartbeat", 60),
 }
+if UNIPILE_SANDBOX:
+    OUTREACH_PERIODIC_TASKS["sandbox: simulate people and deliver webhooks"] = (
+        "integrations.sandbox.tasks.sandbox_tick",
+        10,
+    )
 
 LOGGING = {
     "version": 1,

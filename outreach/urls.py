@@ -1,9 +1,11 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # Answers 404 unless UNIPILE_SANDBOX is on (checked per request, refused at start-up when DEBUG is off).
+    path("sandbox/unipile/api/v1/", include("integrations.sandbox.urls")),
 ]

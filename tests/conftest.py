@@ -37,3 +37,28 @@ def requires_postgres():
     return pytest.mark.skipif(
         connection.vendor != "postgresql", reason="needs PostgreSQL (row locks); runs in CI's PostgreSQL pass"
     )
+
+
+@pytest.fixture
+def sandbox(settings, db):
+    """The sandbox provider switched on, with a fixed seed, no injected faults and one account."""
+    from integrations.sandbox.models import SandboxAccount, SandboxSettings
+
+    settings.UNIPILE_SANDBOX = True
+    SandboxSettings.objects.update_or_create(
+        pk=1, defaults={"seed": 7, "accept_probability": 1.0, "reply_probability": 1.0}
+    )
+    SandboxAccount.objects.create(account_id="acc-sandbox", name="Sofia Sender", provider_id="ACoAASandboxOwn0001")
+    return SandboxSettings.load()
+
+
+@pytest.fixture
+def sandbox_client(sandbox, live_server):
+    from integrations.unipile import UnipileClient, sandbox_api_key
+
+    return UnipileClient(
+        base_url=f"{live_server.url}/sandbox/unipile/api/v1",
+        api_key=sandbox_api_key(),
+        timeout=(3, 10),
+        sleep=lambda s: None,
+    )

@@ -28,7 +28,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def data(campaign, account):
+def data(campaign, account, sandbox):
+    from integrations.sandbox import engine
+    from integrations.sandbox.models import SandboxWebhook
+
     lead = LeadFactory(campaign=campaign, email="=cmd@evil.com", company='=HYPERLINK("x")')
     MembershipFactory(client=campaign.client)
     RateUsageFactory(account=account, day=timezone.now().date(), invites=3)
@@ -38,6 +41,9 @@ def data(campaign, account):
     WebhookDelivery.objects.create(source="messaging", event="message_received", body='{"a": 1}', headers={"x": "y"})
     Heartbeat.objects.create(name="worker", last_seen=timezone.now())
     Token.objects.create(user=MembershipFactory().user)
+    SandboxWebhook.objects.create(id="wh_1", source="messaging", request_url="http://127.0.0.1:9/x")
+    engine.invite(account_id="acc-sandbox", provider_id="ann-lee", message="")
+    engine.start_chat(account_id="acc-sandbox", attendee_ids=["bob-ray"], text="Hi", inmail=True)
     return lead
 
 

@@ -50,8 +50,14 @@ def test_good_values_start(tmp_path):
 
 
 def test_debug_generates_a_dev_key_when_none_is_set(tmp_path):
-    result = start(SECRET_KEY=None, DEBUG="yes", DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3")
+    result = start(
+        SECRET_KEY=None, DEBUG="yes", DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3", OUTREACH_VAR_DIR=str(tmp_path)
+    )
     assert result.returncode == 0, result.stderr
+    key = (tmp_path / "dev-secret-key").read_text()
+    assert key.startswith("dev-only-")
+    start(SECRET_KEY=None, DEBUG="yes", DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3", OUTREACH_VAR_DIR=str(tmp_path))
+    assert (tmp_path / "dev-secret-key").read_text() == key  # shared by every process, kept across restarts
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(settings):

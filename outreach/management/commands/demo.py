@@ -68,10 +68,16 @@ class Command(BaseCommand):
                     "client": client,
                     "name": name,
                     "status": "OK",
-                    "provider_id": f"ACoAASandboxOwn{number:04d}",
+                    "provider_id": f"ACoAADemoSender{number:04d}",
                 },
             )
             accounts.append(account)
+            if settings.UNIPILE_SANDBOX:
+                # The sandbox provider plays Unipile: it needs the same accounts on its side.
+                apps.get_model("sandbox", "SandboxAccount").objects.get_or_create(
+                    account_id=account.unipile_account_id,
+                    defaults={"name": account.name, "provider_id": account.provider_id, "feature": account.kind},
+                )
 
         campaign, created = campaign_model.objects.get_or_create(
             client=client, name="Demo: founders in Europe", defaults={"kind": "connector", "timezone": "Europe/Paris"}

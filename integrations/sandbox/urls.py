@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "sandbox"
+urlpatterns = [
+    path("users/invite", views.user_invite),
+    path("users/invite/sent", views.sent_invitations),
+    path("users/invite/sent/<str:invitation_id>", views.withdraw_invitation),
+    path("users/relations", views.relations),
+    path("users/<str:identifier>", views.user_profile),
+    path("chats", views.chats),
+    path("chats/<str:chat_id>/messages", views.chat_messages),
+    path("messages", views.messages),
+    path("accounts", views.accounts),
+    path("webhooks", views.webhooks),
+    path("webhooks/<str:webhook_id>", views.webhook_detail),
+]

@@ -1,0 +1,357 @@
+"""The sandbox's HTTP API: same paths, request formats, answers and error bodies as Unipile v1 (shared/UNIPILE.md)."""
+
+import base64
+import datetime as dt
+import functools
+import hmac
+import json
+import time
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from integrations.unipile import parse_timestamp, sandbox_api_key
+
+from . import engine
+from .engine import ProviderError
+from .models import (
+    SandboxAccount,
+    SandboxChat,
+    SandboxInvitation,
+    SandboxMessage,
+    SandboxRelation,
+    SandboxSettings,
+    SandboxWebhook,
+)
+
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+
+
+def error_response(status: int, type: str, detail: str = "") -> JsonResponse:
+    return JsonResponse(
+        {
+            "status": status,
+            "type": f"errors/{type}",
+            "title": TITLES.get(status, "Error"),
+            "detail": detail,
+            "instance": "",
+        },
+        status=status,
+    )
+
+
+def sandbox_api(methods: tuple[str, ...]):
+    """Refuses unless the sandbox is on; checks the API key in constant time; turns ProviderError into Unipile's body."""
+
+    def decorate(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not settings.UNIPILE_SANDBOX:
+                return error_response(404, "resource_not_found", "The sandbox provider is off.")
+            if not hmac.compare_digest(request.headers.get("X-API-KEY", ""), sandbox_api_key()):
+                return error_response(401, "missing_credentials", "Wrong or missing X-API-KEY.")
+            if request.method not in methods:
+                return error_response(405, "invalid_parameters", f"{request.method} is not allowed here.")
+            try:
+                return view(request, *args, **kwargs)
+            except ProviderError as exc:
+                return error_response(exc.status, exc.type, exc.detail)
+            except engine.LateAnswer:
+                time.sleep(SandboxSettings.load().timeout_seconds)
+                return error_response(504, "unexpected_error", "The answer came too late.")
+
+        return wrapper
+
+    return decorate
+
+
+def _limit(request, maximum: int, default: int = 100) -> int:
+    raw = request.GET.get("limit", str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ProviderError(400, "invalid_parameters", f"limit must be a number, not {raw!r}.") from None
+    if value < 1:
+        raise ProviderError(400, "invalid_parameters", "limit must be at least 1.")
+    if value > maximum:
+        raise ProviderError(400, "limit_too_high", f"limit is at most {maximum}.")
+    return value
+
+
+def _page(request, queryset, serialize, *, object_name: str, maximum: int) -> JsonResponse:
+    limit = _limit(request, maximum)
+    offset = 0
+    if cursor := request.GET.get("cursor"):
+        try:
+            offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            raise ProviderError(400, "invalid_parameters", "Invalid cursor.") from None
+    rows = list(queryset[offset : offset + limit + 1])
+    more = len(rows) > limit
+    next_cursor = base64.urlsafe_b64encode(str(offset + limit).encode()).decode() if more else None
+    return JsonResponse({"object": object_name, "items": [serialize(r) for r in rows[:limit]], "cursor": next_cursor})
+
+
+def _time_filters(request, queryset, field: str):
+    for name, lookup in (("after", "gt"), ("before", "lt")):
+        if value := request.GET.get(name):
+            moment = parse_timestamp(value)
+            if moment is None:
+                raise ProviderError(400, "invalid_parameters", f"{name} must be an ISO 8601 time.")
+            queryset = queryset.filter(**{f"{field}__{lookup}": moment})
+    return queryset
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _json_body(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ProviderError(400, "invalid_parameters", "The body is not JSON.") from None
+    if not isinstance(body, dict):
+        raise ProviderError(400, "invalid_parameters", "The body must be a JSON object.")
+    return body
+
+
+# --- users ---
+
+
+@sandbox_api(("GET",))
+def user_profile(request, identifier):
+    config = SandboxSettings.load()
+    account = engine.account_by_id(request.GET.get("account_id", ""))
+    member = engine.member_by_identifier(identifier, config)
+    connected = engine.is_connected(account, member)
+    invitation = SandboxInvitation.objects.filter(account=account, member=member).order_by("-created_at").first()
+    body = {
+        "object": "UserProfile",
+        "provider": "LINKEDIN",
+        "provider_id": member.provider_id,
+        "public_identifier": member.public_identifier,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "headline": member.headline,
+        "location": member.location,
+        "network_distance": "FIRST_DEGREE" if connected else "SECOND_DEGREE",
+        "is_relationship": connected,
+        "can_send_inmail": member.can_send_inmail,
+    }
+    if invitation and invitation.status in ("PENDING", "WITHDRAWN"):
+        body["invitation"] = {"type": "SENT", "status": invitation.status}
+    return JsonResponse(body)
+
+
+@sandbox_api(("POST",))
+def user_invite(request):
+    body = _json_body(request)
+    invitation, outcome = engine.invite(
+        account_id=str(body.get("account_id") or ""),
+        provider_id=str(body.get("provider_id") or ""),
+        message=str(body.get("message") or ""),
+    )
+    engine.after_effect(outcome)
+    return JsonResponse({"object": "UserInvitationSent", "invitation_id": invitation.id})
+
+
+@sandbox_api(("GET",))
+def sent_invitations(request):
+    account = engine.account_by_id(request.GET.get("account_id", ""))
+    queryset = (
+        SandboxInvitation.objects.filter(account=account, status="PENDING")
+        .select_related("member")
+        .order_by("-created_at", "id")
+    )
+
+    def serialize(inv):
+        return {
+            "object": "UserInvitation",
+            "id": inv.id,
+            "invited_user_id": inv.member.provider_id,
+            "invited_user_public_id": inv.member.public_identifier,
+            "parsed_datetime": _iso(inv.created_at),
+            "invitation_text": inv.message,
+        }
+
+    return _page(request, queryset, serialize, object_name="UserInvitationList", maximum=250)
+
+
+@sandbox_api(("DELETE",))
+def withdraw_invitation(request, invitation_id):
+    engine.withdraw(account_id=request.GET.get("account_id", ""), invitation_id=invitation_id)
+    return JsonResponse({"object": "InvitationCanceled"})
+
+
+@sandbox_api(("GET",))
+def relations(request):
+    account = engine.account_by_id(request.GET.get("account_id", ""))
+    queryset = SandboxRelation.objects.filter(account=account).select_related("member").order_by("-created_at", "-id")
+
+    def serialize(rel):
+        m = rel.member
+        return {
+            "object": "UserRelation",
+            "member_id": m.provider_id,
+            "public_identifier": m.public_identifier,
+            "first_name": m.first_name,
+            "last_name": m.last_name,
+            "headline": m.headline,
+            "created_at": int(rel.created_at.timestamp() * 1000),
+            "member_urn": f"urn:li:fsd_profile:{m.provider_id}",
+        }
+
+    return _page(request, queryset, serialize, object_name="UserRelationsList", maximum=1000)
+
+
+# --- messaging ---
+
+
+def _message(message: SandboxMessage) -> dict:
+    chat = message.chat
+    sender = chat.account.provider_id if message.is_sender else chat.member.provider_id
+    return {
+        "object": "Message",
+        "id": message.id,
+        "chat_id": chat.id,
+        "text": message.text,
+        "is_sender": 1 if message.is_sender else 0,
+        "sender_id": sender,
+        "message_type": message.message_type,
+        "timestamp": _iso(message.created_at),
+    }
+
+
+@sandbox_api(("GET", "POST"))
+def chats(request):
+    if request.method == "POST":
+        if not request.content_type.startswith("multipart/form-data"):
+            raise ProviderError(400, "invalid_parameters", "Send multipart/form-data.")
+        message, outcome = engine.start_chat(
+            account_id=request.POST.get("account_id", ""),
+            attendee_ids=request.POST.getlist("attendees_ids"),
+            text=request.POST.get("text", ""),
+            inmail=request.POST.get("linkedin[inmail]", "").lower() == "true",
+        )
+        engine.after_effect(outcome)
+        return JsonResponse({"object": "ChatStarted", "chat_id": message.chat_id, "message_id": message.id}, status=201)
+    account = engine.account_by_id(request.GET.get("account_id", ""))
+    queryset = _time_filters(
+        request, SandboxChat.objects.filter(account=account).select_related("member"), "created_at"
+    )
+
+    def serialize(chat):
+        last = chat.messages.order_by("-created_at").first()
+        unread = chat.messages.filter(is_sender=False).count()
+        return {
+            "object": "Chat",
+            "id": chat.id,
+            "attendee_provider_id": chat.member.provider_id,
+            "unread_count": unread,
+            "timestamp": _iso(last.created_at if last else chat.created_at),
+        }
+
+    return _page(request, queryset.order_by("-created_at", "id"), serialize, object_name="ChatList", maximum=250)
+
+
+@sandbox_api(("GET", "POST"))
+def chat_messages(request, chat_id):
+    if request.method == "POST":
+        if not request.content_type.startswith("multipart/form-data"):
+            raise ProviderError(400, "invalid_parameters", "Send multipart/form-data.")
+        message, outcome = engine.send_in_chat(chat_id=chat_id, text=request.POST.get("text", ""))
+        engine.after_effect(outcome)
+        return JsonResponse({"object": "MessageSent", "message_id": message.id}, status=201)
+    chat = SandboxChat.objects.filter(pk=chat_id).first()
+    if chat is None:
+        raise ProviderError(404, "resource_not_found", f"No chat {chat_id!r}.")
+    queryset = _time_filters(request, chat.messages.select_related("chat__account", "chat__member"), "created_at")
+    return _page(request, queryset.order_by("-created_at", "-id"), _message, object_name="MessageList", maximum=250)
+
+
+@sandbox_api(("GET",))
+def messages(request):
+    account = engine.account_by_id(request.GET.get("account_id", ""))
+    queryset = SandboxMessage.objects.filter(chat__account=account).select_related("chat__account", "chat__member")
+    queryset = _time_filters(request, queryset, "created_at")
+    return _page(request, queryset.order_by("created_at", "id"), _message, object_name="MessageList", maximum=250)
+
+
+# --- accounts and webhooks ---
+
+
+@sandbox_api(("GET",))
+def accounts(request):
+    def serialize(account):
+        return {
+            "object": "Account",
+            "type": "LINKEDIN",
+            "id": account.account_id,
+            "name": account.name,
+            "created_at": _iso(account.created_at),
+            "connection_params": {"im": {"id": account.provider_id}},
+            "sources": [{"id": f"{account.account_id}_MESSAGING", "status": account.status}],
+        }
+
+    return _page(request, SandboxAccount.objects.order_by("id"), serialize, object_name="AccountList", maximum=250)
+
+
+@sandbox_api(("GET", "POST"))
+def webhooks(request):
+    if request.method == "POST":
+        body = _json_body(request)
+        source = body.get("source")
+        if source not in ("messaging", "users", "account_status"):
+            raise ProviderError(400, "invalid_parameters", "source must be messaging, users or account_status.")
+        url = str(body.get("request_url") or "")
+        if not url.startswith(("http://", "https://")):
+            raise ProviderError(400, "invalid_parameters", "request_url must be an http(s) URL.")
+        headers = body.get("headers") or []
+        if not isinstance(headers, list) or not all(
+            isinstance(h, dict) and "key" in h and "value" in h for h in headers
+        ):
+            raise ProviderError(400, "invalid_parameters", "headers must be a list of {key, value}.")
+        hook = SandboxWebhook.objects.create(
+            id=engine.new_id("wh"),
+            source=source,
+            request_url=url,
+            name=str(body.get("name") or ""),
+            headers=headers,
+            events=body.get("events") or [],
+        )
+        return JsonResponse({"object": "WebhookCreated", "webhook_id": hook.id}, status=201)
+
+    def serialize(hook):
+        return {
+            "object": "Webhook",
+            "id": hook.id,
+            "source": hook.source,
+            "request_url": hook.request_url,
+            "name": hook.name,
+            "headers": hook.headers,
+            "events": hook.events,
+        }
+
+    return _page(
+        request, SandboxWebhook.objects.order_by("created_at", "id"), serialize, object_name="WebhookList", maximum=250
+    )
+
+
+@sandbox_api(("DELETE",))
+def webhook_detail(request, webhook_id):
+    deleted, _ = SandboxWebhook.objects.filter(pk=webhook_id).delete()
+    if not deleted:
+        raise ProviderError(404, "resource_not_found", f"No webhook {webhook_id!r}.")
+    return JsonResponse({"object": "WebhookDeleted"})

@@ -1,0 +1,658 @@
+"""The one place that talks HTTP to Unipile (or to the built-in sandbox, which speaks the same API).
+
+Reads (GET) are retried on 429/5xx/timeouts with exponential backoff and jitter. Writes (POST,
+DELETE) are never retried here: a retried invitation or message can reach a person twice, so the
+engine decides what to do after checking with the provider.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from django.conf import settings
+
+logger = logging.getLogger("outreach.unipile")
+
+INVITE_NOTE_LIMIT = 300
+DEFAULT_TIMEOUT = (5, 30)  # connect, read
+
+
+# --- Errors ---------------------------------------------------------------------------------
+
+
+class UnipileError(Exception):
+    """An error answer from Unipile, or no usable answer at all."""
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        status: int | None = None,
+        type: str = "",
+        title: str = "",
+        retry_after: float | None = None,
+    ):
+        self.status, self.type, self.title, self.detail, self.retry_after = status, type, title, detail, retry_after
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        parts = [str(self.status) if self.status else "", self.type, self.detail or self.title]
+        return " ".join(p for p in parts if p) or self.__class__.__name__
+
+
+class RateLimited(UnipileError):
+    """429: slow down; retry_after (seconds) when the provider said."""
+
+
+class ProviderUnavailable(UnipileError):
+    """5xx, timeouts and connection errors: the call may or may not have taken effect."""
+
+
+class AccountProblem(UnipileError):
+    """The sender account cannot act: disconnected, checkpoint, restricted, missing credentials."""
+
+
+class LimitReached(UnipileError):
+    """The account hit a LinkedIn limit for now."""
+
+
+class RecipientProblem(UnipileError):
+    """This person cannot be reached this way: permanent for the lead."""
+
+
+class AlreadyDone(UnipileError):
+    """The action was already performed (e.g. invited recently): count it as done."""
+
+
+class BadRequest(UnipileError):
+    """Our request was wrong (400s); fix the input, do not retry."""
+
+
+class NotFound(BadRequest):
+    """404: the object (invitation, chat) does not exist there."""
+
+
+class InvalidResponse(UnipileError):
+    """A 2xx answer that is not JSON or lacks the fields we need."""
+
+
+ERROR_TYPES: dict[str, type[UnipileError]] = {
+    "too_many_requests": RateLimited,
+    "provider_error": ProviderUnavailable,
+    "unexpected_error": ProviderUnavailable,
+    "disconnected_account": AccountProblem,
+    "missing_credentials": AccountProblem,
+    "checkpoint_error": AccountProblem,
+    "account_restricted": AccountProblem,
+    "feature_not_subscribed": AccountProblem,
+    "invalid_account": AccountProblem,
+    "insufficient_credits": LimitReached,
+    "limit_exceeded": LimitReached,
+    "cannot_resend_yet": LimitReached,
+    "cannot_resend_within_24hrs": LimitReached,
+    "invalid_recipient": RecipientProblem,
+    "no_connection_with_recipient": RecipientProblem,
+    "blocked_recipient": RecipientProblem,
+    "user_unreachable": RecipientProblem,
+    "cannot_invite_attendee": RecipientProblem,
+    "not_allowed_inmail": RecipientProblem,
+    "cant_send_message": RecipientProblem,
+    "already_invited_recently": AlreadyDone,
+    "action_already_performed": AlreadyDone,
+    "already_connected": AlreadyDone,
+    "invalid_parameters": BadRequest,
+    "too_many_characters": BadRequest,
+    "limit_too_high": BadRequest,
+}
+
+
+def _class_for_status(status: int) -> type[UnipileError]:
+    if status == 429:
+        return RateLimited
+    if status >= 500:
+        return ProviderUnavailable
+    if status in (401, 403):
+        return AccountProblem
+    if status == 404:
+        return NotFound
+    if status == 422:
+        return RecipientProblem
+    return BadRequest
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def error_from_response(response: requests.Response) -> UnipileError:
+    """Map an error answer to its typed exception; an unknown type falls into its status class."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    error_type = str(body.get("type") or "").removeprefix("errors/")
+    cls = ERROR_TYPES.get(error_type) or _class_for_status(response.status_code)
+    if response.status_code == 429:
+        cls = RateLimited
+    elif response.status_code >= 500 and not issubclass(cls, ProviderUnavailable):
+        cls = ProviderUnavailable
+    return cls(
+        str(body.get("detail") or body.get("message") or response.reason or ""),
+        status=response.status_code,
+        type=error_type,
+        title=str(body.get("title") or ""),
+        retry_after=_retry_after(response),
+    )
+
+
+# --- Results --------------------------------------------------------------------------------
+
+
+def _field(data: dict, name: str, kind=str, *, required=True, default=None):
+    value = data.get(name, default)
+    if value is None:
+        if required:
+            raise InvalidResponse(f"answer lacks {name!r}")
+        return default
+    if kind is str:
+        return str(value)
+    if kind is bool:
+        return bool(value) if not isinstance(value, str) else value.lower() in ("1", "true")
+    if kind is int:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise InvalidResponse(f"{name!r} is not a number: {value!r}") from None
+    return value
+
+
+def parse_timestamp(value) -> dt.datetime | None:
+    """Unipile sends ISO 8601 strings or epoch milliseconds depending on the endpoint."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        return dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.UTC)
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Profile:
+    provider_id: str
+    public_identifier: str
+    first_name: str
+    last_name: str
+    headline: str
+    location: str
+    network_distance: str
+    is_relationship: bool
+    invitation_type: str  # SENT / RECEIVED / ""
+    invitation_status: str  # PENDING / IGNORED / WITHDRAWN / ""
+    can_send_inmail: bool
+
+    @property
+    def is_connected(self) -> bool:
+        return self.is_relationship or self.network_distance == "FIRST_DEGREE"
+
+    @property
+    def has_pending_invitation(self) -> bool:
+        return self.invitation_type == "SENT" and self.invitation_status == "PENDING"
+
+    @classmethod
+    def parse(cls, data: dict) -> "Profile":
+        invitation = data.get("invitation") or {}
+        if not isinstance(invitation, dict):
+            invitation = {}
+        return cls(
+            provider_id=_field(data, "provider_id"),
+            public_identifier=_field(data, "public_identifier", required=False, default=""),
+            first_name=_field(data, "first_name", required=False, default=""),
+            last_name=_field(data, "last_name", required=False, default=""),
+            headline=_field(data, "headline", required=False, default=""),
+            location=_field(data, "location", required=False, default=""),
+            network_distance=_field(data, "network_distance", required=False, default=""),
+            is_relationship=_field(data, "is_relationship", bool, required=False, default=False),
+            invitation_type=str(invitation.get("type") or ""),
+            invitation_status=str(invitation.get("status") or ""),
+            can_send_inmail=_field(data, "can_send_inmail", bool, required=False, default=False),
+        )
+
+
+@dataclass(frozen=True)
+class InvitationSent:
+    invitation_id: str
+    usage: int | None
+
+    @classmethod
+    def parse(cls, data: dict) -> "InvitationSent":
+        return cls(invitation_id=_field(data, "invitation_id"), usage=_field(data, "usage", int, required=False))
+
+
+@dataclass(frozen=True)
+class SentInvitation:
+    id: str
+    invited_user_id: str
+    invited_user_public_id: str
+    sent_at: dt.datetime | None
+    text: str
+
+    @classmethod
+    def parse(cls, data: dict) -> "SentInvitation":
+        return cls(
+            id=_field(data, "id"),
+            invited_user_id=_field(data, "invited_user_id", required=False, default=""),
+            invited_user_public_id=_field(data, "invited_user_public_id", required=False, default=""),
+            sent_at=parse_timestamp(data.get("parsed_datetime")),
+            text=_field(data, "invitation_text", required=False, default=""),
+        )
+
+
+@dataclass(frozen=True)
+class Relation:
+    member_id: str
+    public_identifier: str
+    first_name: str
+    last_name: str
+    headline: str
+    created_at: dt.datetime | None
+
+    @classmethod
+    def parse(cls, data: dict) -> "Relation":
+        return cls(
+            member_id=_field(data, "member_id"),
+            public_identifier=_field(data, "public_identifier", required=False, default=""),
+            first_name=_field(data, "first_name", required=False, default=""),
+            last_name=_field(data, "last_name", required=False, default=""),
+            headline=_field(data, "headline", required=False, default=""),
+            created_at=parse_timestamp(data.get("created_at")),
+        )
+
+
+@dataclass(frozen=True)
+class ChatStarted:
+    chat_id: str
+    message_id: str
+
+    @classmethod
+    def parse(cls, data: dict) -> "ChatStarted":
+        return cls(chat_id=_field(data, "chat_id"), message_id=_field(data, "message_id", required=False, default=""))
+
+
+@dataclass(frozen=True)
+class MessageSent:
+    message_id: str
+
+    @classmethod
+    def parse(cls, data: dict) -> "MessageSent":
+        return cls(message_id=_field(data, "message_id"))
+
+
+@dataclass(frozen=True)
+class Chat:
+    id: str
+    attendee_provider_id: str
+    unread_count: int
+    timestamp: dt.datetime | None
+
+    @classmethod
+    def parse(cls, data: dict) -> "Chat":
+        return cls(
+            id=_field(data, "id"),
+            attendee_provider_id=_field(data, "attendee_provider_id", required=False, default=""),
+            unread_count=_field(data, "unread_count", int, required=False, default=0),
+            timestamp=parse_timestamp(data.get("timestamp")),
+        )
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    id: str
+    chat_id: str
+    text: str
+    is_sender: bool
+    sender_id: str
+    message_type: str
+    timestamp: dt.datetime | None
+
+    @classmethod
+    def parse(cls, data: dict) -> "ChatMessage":
+        return cls(
+            id=_field(data, "id"),
+            chat_id=_field(data, "chat_id", required=False, default=""),
+            text=_field(data, "text", required=False, default=""),
+            is_sender=_field(data, "is_sender", bool, required=False, default=False),
+            sender_id=_field(data, "sender_id", required=False, default=""),
+            message_type=_field(data, "message_type", required=False, default="MESSAGE"),
+            timestamp=parse_timestamp(data.get("timestamp")),
+        )
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    name: str
+    type: str
+    status: str
+    own_provider_id: str
+
+    @classmethod
+    def parse(cls, data: dict) -> "Account":
+        params = data.get("connection_params") or {}
+        im = params.get("im") if isinstance(params, dict) else {}
+        sources = data.get("sources") or []
+        status = ""
+        if isinstance(sources, list) and sources and isinstance(sources[0], dict):
+            status = str(sources[0].get("status") or "")
+        return cls(
+            id=_field(data, "id"),
+            name=_field(data, "name", required=False, default=""),
+            type=_field(data, "type", required=False, default=""),
+            status=status or str(data.get("status") or ""),
+            own_provider_id=str((im or {}).get("id") or "") if isinstance(im, dict) else "",
+        )
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: str
+    source: str
+    request_url: str
+    name: str
+    headers: dict
+
+    @classmethod
+    def parse(cls, data: dict) -> "Webhook":
+        headers = data.get("headers") or []
+        if isinstance(headers, list):
+            headers = {h.get("key"): h.get("value") for h in headers if isinstance(h, dict)}
+        return cls(
+            id=_field(data, "id"),
+            source=_field(data, "source", required=False, default=""),
+            request_url=_field(
+                data, "request_url", required=False, default=_field(data, "url", required=False, default="")
+            ),
+            name=_field(data, "name", required=False, default=""),
+            headers=headers if isinstance(headers, dict) else {},
+        )
+
+
+# --- The client -----------------------------------------------------------------------------
+
+
+class UnipileClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        session: requests.Session | None = None,
+        read_retries: int = 3,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        if not base_url:
+            raise ValueError("Unipile is not configured: set UNIPILE_DSN and UNIPILE_API_KEY, or UNIPILE_SANDBOX=true.")
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.read_retries = read_retries
+        self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
+        self.sleep = sleep
+        self.session = session or requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update({"X-API-KEY": api_key, "accept": "application/json"})
+
+    @classmethod
+    def from_settings(cls, **kwargs) -> "UnipileClient":
+        if settings.UNIPILE_SANDBOX:
+            return cls(
+                base_url=f"{settings.PUBLIC_BASE_URL}/sandbox/unipile/api/v1", api_key=sandbox_api_key(), **kwargs
+            )
+        if not settings.UNIPILE_DSN:
+            return cls(base_url="", api_key="")
+        dsn = settings.UNIPILE_DSN.split("://")[-1].rstrip("/")
+        return cls(base_url=f"https://{dsn}/api/v1", api_key=settings.UNIPILE_API_KEY, **kwargs)
+
+    # -- transport --
+
+    def _backoff(self, attempt: int, error: UnipileError) -> float:
+        if error.retry_after is not None:
+            return min(error.retry_after, self.backoff_cap)
+        return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))  # full jitter
+
+    def _send_once(self, method: str, path: str, *, endpoint: str, account_id: str = "", **kwargs) -> dict:
+        url = self.base_url + path
+        started = time.monotonic()
+        status: int | str = "-"
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            status = response.status_code
+        except requests.Timeout as exc:
+            status = "timeout"
+            raise ProviderUnavailable(f"timed out: {exc.__class__.__name__}") from None
+        except requests.RequestException as exc:
+            status = "connection-error"
+            raise ProviderUnavailable(f"connection failed: {exc.__class__.__name__}") from None
+        finally:
+            logger.info(
+                "unipile %s %s -> %s in %d ms",
+                method,
+                endpoint,
+                status,
+                (time.monotonic() - started) * 1000,
+                extra={"account_id": account_id, "endpoint": endpoint, "status": status},
+            )
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        if response.status_code == 204 or not response.content:
+            return {}
+        try:
+            body = response.json()
+        except ValueError:
+            raise InvalidResponse(f"answer to {endpoint} is not JSON", status=response.status_code) from None
+        if not isinstance(body, dict):
+            raise InvalidResponse(f"answer to {endpoint} is not a JSON object", status=response.status_code)
+        return body
+
+    def _request(self, method: str, path: str, *, endpoint: str, account_id: str = "", **kwargs) -> dict:
+        attempt = 0
+        while True:
+            try:
+                return self._send_once(method, path, endpoint=endpoint, account_id=account_id, **kwargs)
+            except (RateLimited, ProviderUnavailable) as error:
+                if method != "GET" or attempt >= self.read_retries:
+                    raise
+                self.sleep(self._backoff(attempt, error))
+                attempt += 1
+
+    def _pages(self, path: str, *, endpoint: str, params: dict, parse, account_id: str = "") -> Iterator:
+        params = {k: v for k, v in params.items() if v not in (None, "")}
+        while True:
+            body = self._request("GET", path, endpoint=endpoint, account_id=account_id, params=params)
+            items = body.get("items")
+            if not isinstance(items, list):
+                raise InvalidResponse(f"answer to {endpoint} has no items list")
+            for item in items:
+                if not isinstance(item, dict):
+                    raise InvalidResponse(f"an item of {endpoint} is not an object")
+                yield parse(item)
+            cursor = body.get("cursor")
+            if not cursor or not items:
+                return
+            params = {**params, "cursor": cursor}
+
+    # -- users --
+
+    def get_profile(self, *, account_id: str, identifier: str, visit: bool = False) -> Profile:
+        if not identifier:
+            raise BadRequest("a profile lookup needs a provider id or a public identifier")
+        params = {"account_id": account_id}
+        if visit:
+            params["notify"] = "true"
+        body = self._request(
+            "GET",
+            f"/users/{requests.utils.quote(identifier, safe='')}",
+            endpoint="users.get",
+            account_id=account_id,
+            params=params,
+        )
+        return Profile.parse(body)
+
+    def send_invitation(self, *, account_id: str, provider_id: str, message: str = "") -> InvitationSent:
+        if len(message) > INVITE_NOTE_LIMIT:
+            raise BadRequest(
+                f"the invitation note is {len(message)} characters; LinkedIn allows {INVITE_NOTE_LIMIT}",
+                type="too_many_characters",
+            )
+        if not provider_id:
+            raise BadRequest("an invitation needs the member's provider id (ACo…)")
+        payload: dict[str, Any] = {"account_id": account_id, "provider_id": provider_id}
+        if message:
+            payload["message"] = message
+        return InvitationSent.parse(
+            self._request("POST", "/users/invite", endpoint="users.invite", account_id=account_id, json=payload)
+        )
+
+    def list_sent_invitations(self, *, account_id: str, page_size: int = 100) -> Iterator[SentInvitation]:
+        return self._pages(
+            "/users/invite/sent",
+            endpoint="users.invite.sent",
+            account_id=account_id,
+            params={"account_id": account_id, "limit": min(max(page_size, 1), 250)},
+            parse=SentInvitation.parse,
+        )
+
+    def withdraw_invitation(self, *, account_id: str, invitation_id: str) -> None:
+        self._request(
+            "DELETE",
+            f"/users/invite/sent/{requests.utils.quote(invitation_id, safe='')}",
+            endpoint="users.invite.withdraw",
+            account_id=account_id,
+            params={"account_id": account_id},
+        )
+
+    def list_relations(self, *, account_id: str, page_size: int = 200) -> Iterator[Relation]:
+        return self._pages(
+            "/users/relations",
+            endpoint="users.relations",
+            account_id=account_id,
+            params={"account_id": account_id, "limit": min(max(page_size, 1), 1000)},
+            parse=Relation.parse,
+        )
+
+    # -- messaging --
+
+    def start_chat(
+        self, *, account_id: str, attendee_provider_id: str, text: str, api: str = "classic", inmail: bool = False
+    ) -> ChatStarted:
+        if not text.strip():
+            raise BadRequest("a message needs a text")
+        fields = [("account_id", account_id), ("attendees_ids", attendee_provider_id), ("text", text)]
+        if api != "classic" or inmail:
+            fields.append(("linkedin[api]", api))
+        if inmail:
+            fields.append(("linkedin[inmail]", "true"))
+        # files= makes requests build a multipart body with its own boundary.
+        body = self._request(
+            "POST", "/chats", endpoint="chats.start", account_id=account_id, files=[(k, (None, v)) for k, v in fields]
+        )
+        return ChatStarted.parse(body)
+
+    def send_message(self, *, account_id: str, chat_id: str, text: str) -> MessageSent:
+        if not text.strip():
+            raise BadRequest("a message needs a text")
+        body = self._request(
+            "POST",
+            f"/chats/{requests.utils.quote(chat_id, safe='')}/messages",
+            endpoint="chats.messages.send",
+            account_id=account_id,
+            files=[("text", (None, text))],
+        )
+        return MessageSent.parse(body)
+
+    def list_chats(self, *, account_id: str, after: dt.datetime | None = None, page_size: int = 100) -> Iterator[Chat]:
+        return self._pages(
+            "/chats",
+            endpoint="chats.list",
+            account_id=account_id,
+            params={"account_id": account_id, "after": _iso(after), "limit": min(max(page_size, 1), 250)},
+            parse=Chat.parse,
+        )
+
+    def list_chat_messages(
+        self, *, chat_id: str, after: dt.datetime | None = None, page_size: int = 100, account_id: str = ""
+    ) -> Iterator[ChatMessage]:
+        return self._pages(
+            f"/chats/{requests.utils.quote(chat_id, safe='')}/messages",
+            endpoint="chats.messages.list",
+            account_id=account_id,
+            params={"after": _iso(after), "limit": min(max(page_size, 1), 250)},
+            parse=ChatMessage.parse,
+        )
+
+    def list_messages(
+        self, *, account_id: str, after: dt.datetime | None = None, page_size: int = 100
+    ) -> Iterator[ChatMessage]:
+        return self._pages(
+            "/messages",
+            endpoint="messages.list",
+            account_id=account_id,
+            params={"account_id": account_id, "after": _iso(after), "limit": min(max(page_size, 1), 250)},
+            parse=ChatMessage.parse,
+        )
+
+    # -- accounts and webhooks --
+
+    def list_accounts(self) -> Iterator[Account]:
+        return self._pages("/accounts", endpoint="accounts.list", params={"limit": 100}, parse=Account.parse)
+
+    def create_webhook(
+        self, *, source: str, request_url: str, name: str, secret: str, events: list[str] | None = None
+    ) -> str:
+        payload: dict[str, Any] = {
+            "source": source,
+            "request_url": request_url,
+            "name": name,
+            "headers": [{"key": "Content-Type", "value": "application/json"}, {"key": "Unipile-Auth", "value": secret}],
+        }
+        if events:
+            payload["events"] = events
+        body = self._request("POST", "/webhooks", endpoint="webhooks.create", json=payload)
+        return _field(body, "webhook_id", required=False) or _field(body, "id")
+
+    def list_webhooks(self) -> Iterator[Webhook]:
+        return self._pages("/webhooks", endpoint="webhooks.list", params={"limit": 100}, parse=Webhook.parse)
+
+    def delete_webhook(self, *, webhook_id: str) -> None:
+        self._request("DELETE", f"/webhooks/{requests.utils.quote(webhook_id, safe='')}", endpoint="webhooks.delete")
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def sandbox_api_key() -> str:
+    """The sandbox checks X-API-KEY like Unipile does; its key derives from SECRET_KEY."""
+    return "sandbox-" + hashlib.sha256(("sandbox:" + settings.SECRET_KEY).encode()).hexdigest()[:32]
