@@ -164,6 +164,10 @@ class OutboundAction(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     scheduled_for = models.DateTimeField(default=tz.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    usage_day = models.DateField(null=True, blank=True, help_text="The account's day whose cap this action counts in.")
+    outcome_unknown = models.BooleanField(
+        default=False, help_text="The provider call failed in a way that may have taken effect: check before retrying."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -81,6 +81,12 @@ class LinkedInAccount(models.Model):
         null=True, blank=True, help_text="New accounts ramp up their daily limits from this day on."
     )
     last_action_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_action_after = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Spacing: no action before this time (minimum gap plus jitter).",
+    )
     created_at = models.DateTimeField(default=tz.now, editable=False)
 
     class Meta:

@@ -215,6 +215,16 @@ if UNIPILE_DSN and "/" in UNIPILE_DSN.split("://")[-1].rstrip("/"):
 RESEND_API_KEY = env.str("RESEND_API_KEY", default="")
 REPORTS_FROM_EMAIL = env.str("REPORTS_FROM_EMAIL", default="Outreach <reports@localhost>")
 
+# Engine. New accounts (with a warm-up start date) may send this many actions of a kind on their
+# first day, and this many more each day after, up to their own limits.
+WARMUP_START_PER_DAY = env_int("WARMUP_START_PER_DAY", 5, minimum=1)
+WARMUP_INCREASE_PER_DAY = env_int("WARMUP_INCREASE_PER_DAY", 3, minimum=0)
+SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 5, minimum=1)
+# A claimed action older than this is presumed orphaned by a dead worker and checked with the provider.
+SEND_CLAIM_STALE_SECONDS = env_int("SEND_CLAIM_STALE_SECONDS", 600, minimum=60)
+# A write that timed out may still land at the provider: it is looked for only after this long.
+SEND_UNKNOWN_GRACE_SECONDS = env_int("SEND_UNKNOWN_GRACE_SECONDS", 90, minimum=0)
+
 # Celery: timing lives in the database (next_action_at, scheduled_for), never in broker ETAs.
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
@@ -251,6 +261,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # name -> (task path, every N seconds). Later apps add theirs here.
 OUTREACH_PERIODIC_TASKS = {
     "outreach: heartbeat": ("outreach.tasks.heartbeat", 60),
+    "campaigns: plan queue": ("campaigns.tasks.plan_queue", 60),
+    "campaigns: send queue": ("campaigns.tasks.send_queue", 60),
+    # Every 5 h 17 min: a few times a day, never at the same clock time (LinkedIn watches regular patterns).
+    "campaigns: withdraw stale invitations": ("campaigns.tasks.withdraw_stale", 5 * 3600 + 17 * 60),
 }
 if UNIPILE_SANDBOX:
     OUTREACH_PERIODIC_TASKS["sandbox: simulate people and deliver webhooks"] = (

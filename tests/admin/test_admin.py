@@ -34,7 +34,7 @@ def data(campaign, account, sandbox):
 
     lead = LeadFactory(campaign=campaign, email="=cmd@evil.com", company='=HYPERLINK("x")')
     MembershipFactory(client=campaign.client)
-    RateUsageFactory(account=account, day=timezone.now().date(), invites=3)
+    RateUsageFactory(account=account, day=account.today(), invites=3)
     EventFactory(lead=lead, account=account)
     OutboundActionFactory(lead=lead, account=account)
     DoNotContactFactory(client=campaign.client)
@@ -465,3 +465,9 @@ def test_bulk_add_global_entries(admin_client, campaign):
     assert DoNotContact.objects.get().client is None
     lead.refresh_from_db()
     assert lead.status == "do_not_contact"
+
+
+def test_lead_page_says_why_the_lead_is_not_moving(admin_client, campaign):
+    lead = LeadFactory(campaign=campaign, status="error", last_error="invalid_recipient")
+    response = admin_client.get(reverse("admin:leads_lead_change", args=[lead.pk]))
+    assert "Stopped by an error: invalid_recipient" in response.content.decode()

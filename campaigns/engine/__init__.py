@@ -1,0 +1,1 @@
+"""The send engine: calendar, limits, planner, sender and reconciliation."""

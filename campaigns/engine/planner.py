@@ -1,0 +1,217 @@
+"""The planner: due leads of active campaigns get their next step queued as an OutboundAction.
+
+Leads are read through the (status, next_action_at) index in bounded batches, and each batch
+costs a fixed number of queries, so a tick costs O(due leads), never O(all leads). A planned lead's
+next_action_at is cleared: it waits for its action, and unique (lead, step) makes planning twice
+harmless.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from integrations.models import LinkedInAccount, RateUsage
+from leads.models import DoNotContact, Lead, LeadStatus
+from leads.services import lead_transition
+
+from ..models import Campaign, OutboundAction, Step
+from ..personalization import choose_variant, render
+from . import limits
+from .calendar import WorkCalendar
+
+PLANNABLE_STATUSES = [LeadStatus.PENDING, LeadStatus.CONNECTED, LeadStatus.MESSAGED]
+Status = OutboundAction.Status
+
+
+@dataclass
+class PlanResult:
+    planned: int = 0
+    revived: int = 0
+    waiting: int = 0
+    completed: int = 0
+    stopped: int = 0
+    errors: int = 0
+    batches: int = 0
+
+    def add(self, other: "PlanResult") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def __str__(self):
+        return ", ".join(f"{name} {getattr(self, name)}" for name in self.__dataclass_fields__)
+
+
+def plan_due(*, now: dt.datetime | None = None, batch_size: int = 500, max_batches: int = 40) -> PlanResult:
+    now = now or timezone.now()
+    total = PlanResult()
+    active = list(Campaign.objects.filter(status=Campaign.Status.ACTIVE).values_list("pk", flat=True))
+    if not active:
+        return total
+    for _ in range(max_batches):
+        leads = list(
+            Lead.objects.filter(status__in=PLANNABLE_STATUSES, next_action_at__lte=now, campaign_id__in=active)
+            .select_related("campaign__client", "sender__client")
+            .order_by("next_action_at")[:batch_size]
+        )
+        if not leads:
+            break
+        total.add(_plan_batch(leads, now))
+        if len(leads) < batch_size:
+            break
+    return total
+
+
+class _Senders:
+    """Remaining capacity today per campaign sender and action kind, loaded once per batch."""
+
+    def __init__(self, campaign_ids: set[int], now: dt.datetime):
+        through = Campaign.senders.through.objects.filter(campaign_id__in=campaign_ids).select_related(
+            "linkedinaccount__client"
+        )
+        self.by_campaign: dict[int, list[LinkedInAccount]] = defaultdict(list)
+        accounts: dict[int, LinkedInAccount] = {}
+        for row in through:
+            accounts[row.linkedinaccount_id] = row.linkedinaccount
+            self.by_campaign[row.campaign_id].append(row.linkedinaccount)
+        days = {pk: account.today(now) for pk, account in accounts.items()}
+        usage = {
+            (u.account_id, u.day): u
+            for u in RateUsage.objects.filter(account_id__in=accounts, day__in=set(days.values()))
+        }
+        queued = defaultdict(int)
+        for row in (
+            OutboundAction.objects.filter(account_id__in=accounts, status__in=[Status.QUEUED, Status.FAILED])
+            .values("account_id", "action")
+            .annotate(n=Count("pk"))
+        ):
+            queued[(row["account_id"], row["action"])] = row["n"]
+        self.remaining: dict[tuple[int, str], int] = {}
+        for pk, account in accounts.items():
+            for kind in Step.Action.values:
+                used = getattr(usage.get((pk, days[pk])), limits.counter_for(kind), 0)
+                cap = limits.daily_cap(account, kind, days[pk])
+                self.remaining[(pk, kind)] = cap - used - queued[(pk, kind)]
+
+    def pick(self, campaign_id: int, kind: str) -> LinkedInAccount | None:
+        senders = self.by_campaign.get(campaign_id) or []
+        if not senders:
+            return None
+        working = [s for s in senders if s.can_work] or senders
+        best = max(working, key=lambda s: (self.remaining[(s.pk, kind)], -s.pk))
+        self.remaining[(best.pk, kind)] -= 1
+        return best
+
+
+def _dnc_hits(leads: list[Lead]) -> dict[int, str]:
+    """Lead id -> why it is on a do-not-contact list, in one query for the batch."""
+    values = set()
+    for lead in leads:
+        values.update(v for v in (lead.provider_id, lead.public_identifier) if v)
+        if lead.email:
+            values.update({lead.email.lower(), lead.email.lower().rsplit("@", 1)[-1]})
+    if not values:
+        return {}
+    clients = {lead.campaign.client_id for lead in leads}
+    rows = DoNotContact.objects.filter(Q(client_id__in=clients) | Q(client__isnull=True), value__in=values)
+    entries = {(row.client_id, row.kind, row.value) for row in rows}
+    if not entries:
+        return {}
+    hits = {}
+    for lead in leads:
+        email = lead.email.lower()
+        checks = [
+            ("provider_id", lead.provider_id),
+            ("public_identifier", lead.public_identifier),
+            ("email", email),
+            ("domain", email.rsplit("@", 1)[-1] if email else ""),
+        ]
+        for kind, value in checks:
+            if value and ((lead.campaign.client_id, kind, value) in entries or (None, kind, value) in entries):
+                hits[lead.pk] = f"on the do-not-contact list ({kind.replace('_', ' ')} {value})"
+                break
+    return hits
+
+
+def _plan_batch(leads: list[Lead], now: dt.datetime) -> PlanResult:
+    result = PlanResult(batches=1)
+    campaign_ids = {lead.campaign_id for lead in leads}
+    steps: dict[int, list[Step]] = defaultdict(list)
+    for step in Step.objects.filter(campaign_id__in=campaign_ids).order_by("position"):
+        steps[step.campaign_id].append(step)
+    senders = _Senders(campaign_ids, now)
+    dnc = _dnc_hits(leads)
+    existing = {
+        (row["lead_id"], row["step_id"]): row
+        for row in OutboundAction.objects.filter(lead__in=leads, step__isnull=False).values(
+            "pk", "lead_id", "step_id", "status"
+        )
+    }
+    calendars = {cid: WorkCalendar.for_campaign(lead.campaign) for lead in leads for cid in [lead.campaign_id]}
+
+    new_actions, revive, touched = [], [], []
+    for lead in leads:
+        step = next((s for s in steps[lead.campaign_id] if s.position > lead.current_step), None)
+        if step is None:
+            lead_transition(lead=lead, to=LeadStatus.COMPLETED, reason="sequence finished", when=now)
+            result.completed += 1
+            continue
+        if reason := dnc.get(lead.pk):
+            lead_transition(lead=lead, to=LeadStatus.DO_NOT_CONTACT, reason=reason, when=now)
+            result.stopped += 1
+            continue
+        previous = existing.get((lead.pk, step.pk))
+        if previous and previous["status"] in (Status.QUEUED, Status.CLAIMED, Status.FAILED, Status.SENT):
+            lead.next_action_at = None  # already on its way (or done): wait for it
+            touched.append(lead)
+            result.waiting += 1
+            continue
+        variant = choose_variant(lead_id=lead.pk, step_id=step.pk, has_variant_b=step.has_variant_b)
+        template = step.template_b if variant == "B" else step.template
+        text = ""
+        if template.strip():
+            rendered = render(template, lead, invite_note=step.action == Step.Action.INVITE)
+            if not rendered.ok:
+                lead_transition(
+                    lead=lead,
+                    to=LeadStatus.ERROR,
+                    reason=f"Step {step.position}: " + " ".join(rendered.problems),
+                    when=now,
+                )
+                result.errors += 1
+                continue
+            text = rendered.text
+        account = lead.sender or senders.pick(lead.campaign_id, step.action)
+        if account is None:
+            lead_transition(lead=lead, to=LeadStatus.ERROR, reason="The campaign has no sender account.", when=now)
+            result.errors += 1
+            continue
+        scheduled = calendars[lead.campaign_id].next_working_moment(now)
+        fields = {
+            "account": account,
+            "action": step.action,
+            "text": text,
+            "variant": variant if step.has_variant_b else "",
+            "scheduled_for": scheduled,
+        }
+        if previous:  # dead or cancelled before: the same row goes back to the queue
+            revive.append((previous["pk"], fields))
+        else:
+            new_actions.append(OutboundAction(lead=lead, step=step, **fields))
+        lead.sender, lead.next_action_at = account, None
+        touched.append(lead)
+
+    with transaction.atomic():
+        # ignore_conflicts: a concurrent planner that got there first already queued (lead, step).
+        OutboundAction.objects.bulk_create(new_actions, ignore_conflicts=True, batch_size=500)
+        for pk, fields in revive:
+            OutboundAction.objects.filter(pk=pk, status__in=[Status.DEAD, Status.CANCELLED]).update(
+                status=Status.QUEUED, attempts=0, last_error="", outcome_unknown=False, claimed_at=None, **fields
+            )
+        Lead.objects.bulk_update(touched, ["sender", "next_action_at"], batch_size=500)
+    result.planned += len(new_actions)
+    result.revived += len(revive)
+    return result

@@ -1,0 +1,582 @@
+"""The sender: per account and tick, at most one action.
+
+Claim (one transaction, under the account's row lock): check spacing and caps, reserve the cap in
+RateUsage, mark the action claimed. Then call the provider outside any transaction. Then record
+the outcome. An action whose call may have taken effect (timeout, 5xx, a worker that died) is
+checked against the provider before anything else is sent from that account: a POST is never
+retried blind.
+"""
+
+import datetime as dt
+import logging
+import random
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.models import LinkedInAccount
+from integrations.services import account_pause, account_resume
+from integrations.unipile import (
+    AccountProblem,
+    AlreadyDone,
+    BadRequest,
+    InvalidResponse,
+    LimitReached,
+    ProviderUnavailable,
+    RateLimited,
+    RecipientProblem,
+    UnipileClient,
+    UnipileError,
+)
+from leads.models import ACTIVE_STATUSES, Event, EventType, Lead, LeadStatus
+from leads.services import InvalidTransition, lead_transition
+
+from ..models import Campaign, OutboundAction, Step
+from . import limits
+from .calendar import WorkCalendar
+
+logger = logging.getLogger("outreach.engine")
+
+EVENT_FOR_ACTION = {
+    Step.Action.INVITE: EventType.INVITE_SENT,
+    Step.Action.MESSAGE: EventType.MESSAGE_SENT,
+    Step.Action.INMAIL: EventType.INMAIL_SENT,
+    Step.Action.VISIT: EventType.PROFILE_VISITED,
+}
+STATUS_AFTER_ACTION = {
+    Step.Action.INVITE: LeadStatus.INVITED,
+    Step.Action.MESSAGE: LeadStatus.MESSAGED,
+    Step.Action.INMAIL: LeadStatus.MESSAGED,
+}
+CANDIDATES_PER_TICK = 25
+BACKOFF_BASE_SECONDS = 60
+BACKOFF_CAP_SECONDS = 3600
+RECONCILE_LOOKBACK = dt.timedelta(minutes=5)
+Status = OutboundAction.Status
+
+
+@dataclass
+class Refs:
+    """What the provider gave back for a done action."""
+
+    invitation_id: str = ""
+    chat_id: str = ""
+    message_id: str = ""
+    data: dict = field(default_factory=dict)
+
+
+class Skipped(Exception):
+    """The action turned out to be unnecessary or impossible before any write call."""
+
+    def __init__(self, reason: str, *, lead_status: str = "", refs: Refs | None = None, done: bool = False):
+        super().__init__(reason)
+        self.reason, self.lead_status, self.refs, self.done = reason, lead_status, refs or Refs(), done
+
+
+@dataclass
+class SendResult:
+    account_id: int
+    outcome: str  # sent, idle, blocked, not_ready, spacing, retry, dead, lead_error, account_paused, unknown, skipped
+    action_id: int | None = None
+    detail: str = ""
+
+
+class _Provider:
+    """Creates the Unipile client on first use: dry-run campaigns and idle ticks need none."""
+
+    def __init__(self, client: UnipileClient | None):
+        self._client = client
+
+    def __call__(self) -> UnipileClient:
+        if self._client is None:
+            self._client = UnipileClient.from_settings()
+        return self._client
+
+
+# --- Claiming ---------------------------------------------------------------------------------
+
+
+def _calendar(campaign: Campaign) -> WorkCalendar:
+    return WorkCalendar.for_campaign(campaign)
+
+
+def _lead_ready(action: OutboundAction) -> str:
+    """'' when the lead may receive this action now, else why not."""
+    lead = action.lead
+    if lead is None:
+        return ""
+    if lead.status not in ACTIVE_STATUSES:
+        return f"lead is {lead.get_status_display().lower()}"
+    if action.step_id and lead.campaign.status != Campaign.Status.ACTIVE:
+        return f"campaign is {lead.campaign.get_status_display().lower()}"
+    return ""
+
+
+def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction | str:
+    """The claimed action, or a sentence saying why nothing was claimed."""
+    candidates = list(
+        OutboundAction.objects.filter(
+            account=account, status__in=[Status.QUEUED, Status.FAILED], scheduled_for__lte=now
+        )
+        .select_related("lead__campaign", "step")
+        .order_by("scheduled_for", "id")[:CANDIDATES_PER_TICK]
+    )
+    if not candidates:
+        return "nothing due"
+    reasons: list[str] = []
+    capped_kinds: set[str] = set()
+    day = account.today(now)
+    for candidate in candidates:
+        if candidate.action in capped_kinds:
+            continue
+        if candidate.lead_id and candidate.step_id and not _calendar(candidate.lead.campaign).is_working_time(now):
+            reasons.append(f"outside working hours of {candidate.lead.campaign}")
+            continue
+        with transaction.atomic():
+            locked = LinkedInAccount.objects.select_for_update().get(pk=account.pk)
+            if not locked.can_work:
+                return f"{locked} cannot work: {locked.paused_reason or locked.get_status_display()}"
+            if locked.next_action_after and locked.next_action_after > now:
+                return f"spacing: next action after {locked.next_action_after:%H:%M:%S}"
+            action = (
+                OutboundAction.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("lead__campaign", "step")
+                .filter(pk=candidate.pk, status__in=[Status.QUEUED, Status.FAILED], scheduled_for__lte=now)
+                .first()
+            )
+            if action is None:
+                continue
+            if blocked := _lead_ready(action):
+                if action.lead.status in {
+                    LeadStatus.REPLIED,
+                    LeadStatus.COMPLETED,
+                    LeadStatus.OPTED_OUT,
+                    LeadStatus.DO_NOT_CONTACT,
+                    LeadStatus.WITHDRAWN,
+                }:
+                    action.status, action.last_error = Status.CANCELLED, f"Not sent: {blocked}."
+                    action.save(update_fields=["status", "last_error"])
+                reasons.append(blocked)
+                continue
+            if problem := limits.reserve(locked, action.action, day):
+                capped_kinds.add(action.action)
+                reasons.append(problem)
+                continue
+            action.status, action.claimed_at, action.usage_day = Status.CLAIMED, now, day
+            action.attempts += 1
+            action.outcome_unknown = False
+            action.save(update_fields=["status", "claimed_at", "usage_day", "attempts", "outcome_unknown"])
+            gap = locked.min_seconds_between_actions
+            LinkedInAccount.objects.filter(pk=locked.pk).update(
+                last_action_at=now, next_action_after=now + dt.timedelta(seconds=gap + random.uniform(0, gap / 2))
+            )
+            return action
+    return "; ".join(dict.fromkeys(reasons)) or "nothing due"
+
+
+# --- Calling the provider ---------------------------------------------------------------------
+
+
+def _profile_identifier(lead: Lead) -> str:
+    if lead.provider_id.startswith("ACo"):
+        return lead.provider_id
+    return lead.public_identifier or lead.provider_id
+
+
+def _resolve(provider, action: OutboundAction):
+    """Profile lookup through the sending account; stores the ACo id on the lead once."""
+    lead, account = action.lead, action.account
+    identifier = _profile_identifier(lead)
+    if not identifier:
+        raise BadRequest("the lead has no LinkedIn identifier")
+    profile = provider().get_profile(account_id=account.unipile_account_id, identifier=identifier)
+    if profile.provider_id and profile.provider_id != lead.provider_id:
+        Lead.objects.filter(pk=lead.pk).update(provider_id=profile.provider_id)
+        lead.provider_id = profile.provider_id
+    return profile
+
+
+def _perform(provider, action: OutboundAction) -> Refs:
+    lead, account = action.lead, action.account
+    account_id = account.unipile_account_id
+    if action.action == Step.Action.VISIT:
+        provider().get_profile(account_id=account_id, identifier=_profile_identifier(lead), visit=True)
+        return Refs()
+    if action.action == Step.Action.INVITE:
+        profile = _resolve(provider, action)
+        if profile.is_connected:
+            raise Skipped("already a 1st-degree connection: invitation skipped", lead_status=LeadStatus.CONNECTED)
+        if profile.has_pending_invitation:
+            raise Skipped(
+                "an invitation is already pending",
+                lead_status=LeadStatus.INVITED,
+                done=True,
+                refs=Refs(data={"already_pending": True}),
+            )
+        sent = provider().send_invitation(account_id=account_id, provider_id=lead.provider_id, message=action.text)
+        return Refs(invitation_id=sent.invitation_id, data={"usage": sent.usage} if sent.usage else {})
+    chat_id = action.chat_id or lead.chat_id
+    if chat_id and action.action == Step.Action.MESSAGE:
+        sent = provider().send_message(account_id=account_id, chat_id=chat_id, text=action.text)
+        return Refs(chat_id=chat_id, message_id=sent.message_id)
+    if action.action == Step.Action.MESSAGE:
+        profile = _resolve(provider, action)
+        if not profile.is_connected:
+            raise RecipientProblem(
+                "not a 1st-degree connection: a message needs a connection", type="no_connection_with_recipient"
+            )
+    elif not lead.provider_id.startswith("ACo"):
+        _resolve(provider, action)
+    started = provider().start_chat(
+        account_id=account_id,
+        attendee_provider_id=lead.provider_id,
+        text=action.text,
+        api=account.kind,
+        inmail=action.action == Step.Action.INMAIL,
+    )
+    return Refs(chat_id=started.chat_id, message_id=started.message_id)
+
+
+# --- Recording --------------------------------------------------------------------------------
+
+
+def _next_step(action: OutboundAction) -> Step | None:
+    if not action.step_id:
+        return None
+    return action.lead.campaign.steps.filter(position__gt=action.step.position).order_by("position").first()
+
+
+def _advance_lead(action: OutboundAction, now: dt.datetime, *, status_after: str | None) -> None:
+    lead = Lead.objects.select_for_update().get(pk=action.lead_id)
+    action.lead = lead
+    if action.account_id and lead.sender_id is None:
+        lead.sender_id = action.account_id
+    if action.chat_id and not lead.chat_id:
+        lead.chat_id = action.chat_id
+    if action.step_id:
+        lead.current_step = max(lead.current_step, action.step.position)
+    lead.save(update_fields=["sender", "chat_id", "current_step", "updated_at"])
+    if lead.status not in ACTIVE_STATUSES or not action.step_id:
+        return  # a reply or an operator got there first; the action is recorded, the lead stays put
+    next_step = _next_step(action)
+    calendar = _calendar(lead.campaign)
+    waiting_for_acceptance = status_after == LeadStatus.INVITED
+    due = None
+    if next_step and not waiting_for_acceptance:
+        due = calendar.add_working_days(now, next_step.delay_days, next_step.delay_hours)
+    if status_after and status_after != lead.status:
+        lead_transition(
+            lead=lead,
+            to=status_after,
+            account=action.account,
+            when=now,
+            next_action_at=due,
+            reason=f"step {action.step.position} done",
+        )
+    else:
+        Lead.objects.filter(pk=lead.pk).update(next_action_at=due)
+        lead.next_action_at = due
+    if next_step is None and not waiting_for_acceptance and lead.status in ACTIVE_STATUSES:
+        lead_transition(
+            lead=lead, to=LeadStatus.COMPLETED, account=action.account, when=now, reason="sequence finished"
+        )
+
+
+def _settle(action: OutboundAction, **fields) -> bool:
+    """Move a claimed action to its outcome. False when another worker settled it first: then do nothing."""
+    updated = OutboundAction.objects.filter(pk=action.pk, status=Status.CLAIMED).update(**fields)
+    if updated:
+        for name, value in fields.items():
+            setattr(action, name, value)
+    return bool(updated)
+
+
+@transaction.atomic
+def record_sent(action: OutboundAction, refs: Refs, now: dt.datetime, *, dry_run: bool = False) -> bool:
+    settled = _settle(
+        action,
+        status=Status.SENT,
+        sent_at=now,
+        outcome_unknown=False,
+        last_error="",
+        invitation_id=refs.invitation_id or action.invitation_id,
+        chat_id=refs.chat_id or action.chat_id,
+        message_id=refs.message_id or action.message_id,
+    )
+    if not settled:
+        return False
+    data = {
+        "action_id": action.pk,
+        "step": action.step.position if action.step_id else None,
+        "variant": action.variant,
+        **refs.data,
+    }
+    if dry_run:
+        data["dry_run"] = True
+    Event.objects.create(
+        lead_id=action.lead_id,
+        account_id=action.account_id,
+        type=EVENT_FOR_ACTION[action.action],
+        occurred_at=now,
+        data=data,
+        external_id=refs.message_id or refs.invitation_id,
+    )
+    if action.lead_id:
+        _advance_lead(action, now, status_after=STATUS_AFTER_ACTION.get(action.action))
+    return True
+
+
+def _release(action: OutboundAction) -> None:
+    limits.refund(action.account_id, action.action, action.usage_day)
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    return dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+@transaction.atomic
+def _retry_or_die(action: OutboundAction, now: dt.datetime, error: str, retry_after: float | None = None) -> str:
+    """The action did not happen: give the cap slot back; try again later, or give up after N attempts."""
+    error = error[:1000]
+    if action.attempts >= settings.SEND_MAX_ATTEMPTS:
+        if not _settle(action, status=Status.DEAD, last_error=error, outcome_unknown=False):
+            return "settled elsewhere"
+        _release(action)
+        if action.lead_id:
+            _lead_error(action, f"Gave up after {action.attempts} attempts: {error}")
+        return "dead"
+    delay = dt.timedelta(seconds=retry_after) if retry_after else _backoff(action.attempts)
+    if not _settle(
+        action,
+        status=Status.FAILED,
+        scheduled_for=now + max(delay, dt.timedelta(seconds=1)),
+        last_error=error,
+        outcome_unknown=False,
+    ):
+        return "settled elsewhere"
+    _release(action)
+    return "retry"
+
+
+def _lead_error(action: OutboundAction, reason: str) -> None:
+    lead = Lead.objects.get(pk=action.lead_id)
+    try:
+        lead_transition(lead=lead, to=LeadStatus.ERROR, reason=reason[:1000], account=action.account)
+    except InvalidTransition:
+        Lead.objects.filter(pk=lead.pk).update(last_error=reason[:1000])
+
+
+@transaction.atomic
+def _back_to_queue(action: OutboundAction, reason: str) -> bool:
+    """Not the action's fault (the account stopped): it waits, its attempt is not counted."""
+    if _settle(
+        action,
+        status=Status.QUEUED,
+        last_error=reason[:1000],
+        outcome_unknown=False,
+        attempts=max(action.attempts - 1, 0),
+    ):
+        _release(action)
+        return True
+    return False
+
+
+def _pause_account(action: OutboundAction, error: UnipileError, now: dt.datetime) -> None:
+    account = action.account
+    if isinstance(error, LimitReached):
+        tomorrow = timezone.localtime(now, account.calendar_tz).date() + dt.timedelta(days=1)
+        until = dt.datetime.combine(tomorrow, dt.time.min, tzinfo=account.calendar_tz)
+        account_pause(
+            account=account,
+            reason=f"LinkedIn limit: {error.type or error}",
+            source=LinkedInAccount.PauseSource.PROVIDER,
+            until=until,
+        )
+    else:
+        account_pause(
+            account=account, reason=f"Account problem: {error.type or error}", source=LinkedInAccount.PauseSource.STATUS
+        )
+
+
+def _handle(action: OutboundAction, provider, now: dt.datetime) -> SendResult:
+    result = SendResult(account_id=action.account_id, outcome="sent", action_id=action.pk)
+    dry_run = bool(action.lead_id and action.lead.campaign.dry_run)
+    try:
+        refs = Refs() if dry_run else _perform(provider, action)
+    except Skipped as skip:
+        with transaction.atomic():
+            if skip.done:
+                if record_sent(action, skip.refs, now):
+                    _release(action)
+            elif _settle(action, status=Status.CANCELLED, last_error=skip.reason):
+                _release(action)
+                lead = Lead.objects.get(pk=action.lead_id)
+                if skip.lead_status and lead.can_transition_to(skip.lead_status):
+                    lead_transition(
+                        lead=lead,
+                        to=skip.lead_status,
+                        reason=skip.reason,
+                        account=action.account,
+                        next_action_at=_calendar(lead.campaign).next_working_moment(now),
+                        when=now,
+                    )
+                    Lead.objects.filter(pk=lead.pk).update(
+                        current_step=action.step.position if action.step_id else lead.current_step
+                    )
+        result.outcome, result.detail = "skipped", skip.reason
+        return result
+    except RateLimited as exc:
+        result.outcome, result.detail = _retry_or_die(action, now, f"rate limited: {exc}", exc.retry_after), str(exc)
+        return result
+    except (ProviderUnavailable, InvalidResponse) as exc:
+        if action.action == Step.Action.VISIT:
+            result.outcome, result.detail = _retry_or_die(action, now, str(exc)), str(exc)
+            return result
+        # The write may have reached LinkedIn, or may still: it is checked with the provider after a grace
+        # period, before anything else is sent from this account. Never retried blind.
+        _settle(action, outcome_unknown=True, last_error=f"outcome unknown: {exc}"[:1000])
+        result.outcome, result.detail = "unknown", str(exc)
+        return result
+    except AlreadyDone as exc:
+        if record_sent(action, Refs(data={"already_done": exc.type}), now):
+            _release(action)
+        result.outcome, result.detail = "skipped", str(exc)
+        return result
+    except (LimitReached, AccountProblem) as exc:
+        if _back_to_queue(action, f"account paused: {exc}"):
+            _pause_account(action, exc, now)
+        result.outcome, result.detail = "account_paused", str(exc)
+        return result
+    except (RecipientProblem, BadRequest) as exc:
+        with transaction.atomic():
+            if _settle(action, status=Status.DEAD, last_error=str(exc)[:1000]):
+                _release(action)
+                if action.lead_id:
+                    _lead_error(action, str(exc))
+        result.outcome, result.detail = "lead_error", str(exc)
+        return result
+    record_sent(action, refs, now, dry_run=dry_run)
+    return result
+
+
+# --- Reconciliation of interrupted sends ------------------------------------------------------
+
+
+def _find_on_provider(action: OutboundAction, provider) -> Refs | None:
+    """Did an interrupted action reach LinkedIn? Refs when it did, None when it did not."""
+    lead, account = action.lead, action.account
+    account_id = account.unipile_account_id
+    if action.action == Step.Action.VISIT:
+        return None  # visiting again is harmless
+    if action.action == Step.Action.INVITE:
+        for invitation in provider().list_sent_invitations(account_id=account_id):
+            if (lead.provider_id and invitation.invited_user_id == lead.provider_id) or (
+                lead.public_identifier and invitation.invited_user_public_id.lower() == lead.public_identifier
+            ):
+                return Refs(invitation_id=invitation.id, data={"reconciled": True})
+        if not _profile_identifier(lead):
+            return None
+        profile = provider().get_profile(account_id=account_id, identifier=_profile_identifier(lead))
+        if profile.has_pending_invitation or profile.is_connected:
+            return Refs(data={"reconciled": True})
+        return None
+    since = (action.claimed_at or timezone.now()) - RECONCILE_LOOKBACK
+    chat_id = action.chat_id or lead.chat_id
+    if not chat_id and lead.provider_id:
+        chat_id = next(
+            (c.id for c in provider().list_chats(account_id=account_id) if c.attendee_provider_id == lead.provider_id),
+            "",
+        )
+    if not chat_id:
+        return None
+    for message in provider().list_chat_messages(chat_id=chat_id, after=since, account_id=account_id):
+        if message.is_sender and message.text.strip() == action.text.strip():
+            return Refs(chat_id=chat_id, message_id=message.id, data={"reconciled": True})
+    return None
+
+
+def reconcile_action(action: OutboundAction, provider, now: dt.datetime) -> str:
+    """'sent', 'retry'/'dead' (it did not happen), or 'unknown' when the provider could not tell us."""
+    try:
+        refs = _find_on_provider(action, provider)
+    except UnipileError as exc:
+        _settle(action, outcome_unknown=True, last_error=f"outcome unknown, check failed: {exc}"[:1000])
+        return "unknown"
+    if refs is not None:
+        return "sent" if record_sent(action, refs, now) else "settled elsewhere"
+    reason = action.last_error.removeprefix("outcome unknown: ").split("check failed: ")[-1]
+    return _retry_or_die(action, now, reason or "interrupted before reaching LinkedIn")
+
+
+def reconcile_claimed(*, account: LinkedInAccount, now: dt.datetime, provider) -> int:
+    """Settle this account's interrupted actions; returns how many are still unknown."""
+    stale = now - dt.timedelta(seconds=settings.SEND_CLAIM_STALE_SECONDS)
+    grace = now - dt.timedelta(seconds=settings.SEND_UNKNOWN_GRACE_SECONDS)
+    orphans = (
+        OutboundAction.objects.filter(account=account, status=Status.CLAIMED)
+        .filter(Q(outcome_unknown=True, claimed_at__lt=grace) | Q(claimed_at__lt=stale))
+        .select_related("lead__campaign", "step", "account")
+    )
+    unknown = 0
+    for action in orphans:
+        if reconcile_action(action, provider, now) == "unknown":
+            unknown += 1
+    return unknown
+
+
+# --- The tick ---------------------------------------------------------------------------------
+
+
+def _auto_resume(account: LinkedInAccount, now: dt.datetime) -> None:
+    if (
+        account.paused
+        and account.pause_source == LinkedInAccount.PauseSource.PROVIDER
+        and account.paused_until
+        and account.paused_until <= now
+    ):
+        account_resume(account=account)
+
+
+def send_for_account(
+    *, account_id: int, now: dt.datetime | None = None, client: UnipileClient | None = None
+) -> SendResult:
+    now = now or timezone.now()
+    provider = _Provider(client)
+    account = LinkedInAccount.objects.select_related("client").get(pk=account_id)
+    _auto_resume(account, now)
+    if not account.can_work:
+        return SendResult(account_id, "not_ready", detail=account.paused_reason or account.get_status_display())
+    in_flight = OutboundAction.objects.filter(account=account, status=Status.CLAIMED)
+    if in_flight.exists():
+        reconcile_claimed(account=account, now=now, provider=provider)
+        if in_flight.exists():
+            return SendResult(account_id, "unknown", detail="an earlier action is being sent or confirmed")
+    claimed = claim_next(account=account, now=now)
+    if isinstance(claimed, str):
+        return SendResult(account_id, "idle" if claimed == "nothing due" else "blocked", detail=claimed)
+    claimed.account = account
+    result = _handle(claimed, provider, now)
+    logger.info(
+        "send account=%s action=%s kind=%s outcome=%s %s",
+        account_id,
+        claimed.pk,
+        claimed.action,
+        result.outcome,
+        result.detail,
+    )
+    return result
+
+
+def accounts_with_work(now: dt.datetime) -> list[int]:
+    """Accounts with a due action or an unsettled claim: one indexed query, whatever the number of leads."""
+    due = OutboundAction.objects.filter(
+        Q(status__in=[Status.QUEUED, Status.FAILED], scheduled_for__lte=now) | Q(status=Status.CLAIMED)
+    )
+    working = LinkedInAccount.objects.filter(status__in=LinkedInAccount.WORKING_STATUSES).filter(
+        Q(paused=False) | Q(pause_source=LinkedInAccount.PauseSource.PROVIDER, paused_until__lte=now)
+    )
+    return list(working.filter(pk__in=due.values("account_id")).values_list("pk", flat=True))
