@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -136,6 +136,26 @@ def _dnc_hits(leads: list[Lead]) -> dict[int, str]:
     return hits
 
 
+def _park(leads: list[Lead]) -> None:
+    """Clear next_action_at and set each lead's sender in one statement (bulk_update's CASE is far slower)."""
+    if not leads:
+        return
+    table, quote = Lead._meta.db_table, connection.ops.quote_name
+    params = [p for lead in leads for p in (lead.pk, lead.sender_id)]
+    if connection.vendor == "postgresql":
+        rows = ", ".join(["(%s::bigint, %s::bigint)"] * len(leads))
+        source, lead_col, sender_col = f"(VALUES {rows}) AS v(lead_id, sender_id)", "v.lead_id", "v.sender_id"
+    else:  # SQLite names the columns of a VALUES list column1, column2
+        rows = ", ".join(["(%s, %s)"] * len(leads))
+        source, lead_col, sender_col = f"(VALUES {rows}) AS v", "v.column1", "v.column2"
+    sql = (
+        f"UPDATE {quote(table)} SET next_action_at = NULL, sender_id = {sender_col} "
+        f"FROM {source} WHERE {quote(table)}.id = {lead_col}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def _plan_batch(leads: list[Lead], now: dt.datetime) -> PlanResult:
     result = PlanResult(batches=1)
     campaign_ids = {lead.campaign_id for lead in leads}
@@ -211,7 +231,7 @@ def _plan_batch(leads: list[Lead], now: dt.datetime) -> PlanResult:
             OutboundAction.objects.filter(pk=pk, status__in=[Status.DEAD, Status.CANCELLED]).update(
                 status=Status.QUEUED, attempts=0, last_error="", outcome_unknown=False, claimed_at=None, **fields
             )
-        Lead.objects.bulk_update(touched, ["sender", "next_action_at"], batch_size=500)
+        _park(touched)
     result.planned += len(new_actions)
     result.revived += len(revive)
     return result
