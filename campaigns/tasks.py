@@ -6,6 +6,9 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from outreach.jobs import run_for_accounts
+
+from .engine import sync
 from .engine.invitations import withdraw_stale_invitations
 from .engine.planner import plan_due
 from .engine.sender import accounts_with_work, send_for_account
@@ -39,3 +42,13 @@ def withdraw_stale():
     logger.info(
         "stale invitations: withdrawn %d, failed %d, skipped %d", result.withdrawn, result.failed, result.skipped
     )
+
+
+@shared_task(ignore_result=True, soft_time_limit=1200, time_limit=1260)
+def sync_relations():
+    run_for_accounts(sync.sync_relations, name="sync_relations")
+
+
+@shared_task(ignore_result=True, soft_time_limit=1200, time_limit=1260)
+def sync_invitations():
+    run_for_accounts(sync.sync_invitations, name="sync_invitations")

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class InboxConfig(AppConfig):
     name = "inbox"
     verbose_name = "Inbox"
+
+    def ready(self):
+        from integrations.webhooks import register_handler
+
+        from .ingest import handle_message_webhook
+
+        register_handler("message_received", handle_message_webhook)

@@ -9,7 +9,8 @@ from django.utils.html import format_html
 from outreach.admin_utils import ReasonForm, intermediate_page, run_bulk
 from outreach.csvutils import streaming_csv_response
 
-from .models import LinkedInAccount, RateUsage, WebhookDelivery
+from . import webhooks
+from .models import LinkedInAccount, RateUsage, SyncState, WebhookDelivery
 from .services import (
     AccountActionRefused,
     account_pause,
@@ -254,10 +255,22 @@ class RateUsageAdmin(admin.ModelAdmin):
         return streaming_csv_response(f"rate-usage-{timezone.now():%Y%m%d-%H%M}.csv", header, rows)
 
 
+class AccountIdFilter(admin.SimpleListFilter):
+    title = "account"
+    parameter_name = "account"
+
+    def lookups(self, request, model_admin):
+        return [(a.unipile_account_id, a.name) for a in LinkedInAccount.objects.order_by("name")[:200]]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(account_id=self.value()) if self.value() else queryset
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ["received_at", "source", "event", "account_id", "status", "short_error"]
-    list_filter = ["source", "event", "status"]
+    list_filter = ["source", "event", "status", AccountIdFilter]
+    actions = ["reprocess", "mark_ignored"]
     search_fields = ["account_id", "dedupe_key"]
     date_hierarchy = "received_at"
     show_full_result_count = False
@@ -286,6 +299,20 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def short_error(self, obj):
         return (obj.error[:80] + "…") if len(obj.error) > 80 else obj.error
 
+    @admin.action(description="Process selected deliveries again")
+    def reprocess(self, request, queryset):
+        results = [webhooks.delivery_reprocess(delivery) for delivery in queryset[:500]]
+        summary = ", ".join(f"{results.count(r)} {r}" for r in sorted(set(results)))
+        self.message_user(request, f"Reprocessed: {summary}.", messages.SUCCESS)
+
+    @admin.action(description="Mark selected deliveries ignored")
+    def mark_ignored(self, request, queryset):
+        count = 0
+        for delivery in queryset[:500]:
+            webhooks.delivery_ignore(delivery)
+            count += 1
+        self.message_user(request, f"{count} deliver{'y' if count == 1 else 'ies'} marked ignored.", messages.SUCCESS)
+
     @admin.display(description="headers")
     def pretty_headers(self, obj):
         return format_html("<pre>{}</pre>", json.dumps(obj.headers, indent=2, sort_keys=True))
@@ -297,3 +324,15 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         except ValueError:
             text = obj.body
         return format_html('<pre style="white-space:pre-wrap">{}</pre>', text)
+
+
+@admin.register(SyncState)
+class SyncStateAdmin(admin.ModelAdmin):
+    list_display = ["account", "job", "last_run_at", "last_ok", "last_result", "cursor"]
+    list_filter = ["job", "last_ok", "account__client"]
+    search_fields = ["account__name"]
+    list_select_related = ["account"]
+    readonly_fields = ["account", "job", "cursor", "last_run_at", "last_result", "last_ok"]
+
+    def has_add_permission(self, request):
+        return False

@@ -184,3 +184,26 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.source}/{self.event or '?'} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SyncState(models.Model):
+    """Per account and reconciliation job: where it got to (cursor) and what its last run did."""
+
+    class Job(models.TextChoices):
+        RELATIONS = "relations", "Relation sync"
+        REPLIES = "replies", "Reply polling"
+        INVITATIONS = "invitations", "Invitation sync"
+
+    account = models.ForeignKey(LinkedInAccount, on_delete=models.CASCADE, related_name="sync_states")
+    job = models.CharField(max_length=20, choices=Job.choices)
+    cursor = models.DateTimeField(null=True, blank=True, help_text="Everything before this is processed.")
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.CharField(max_length=300, blank=True)
+    last_ok = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "sync state"
+        constraints = [models.UniqueConstraint(fields=["account", "job"], name="syncstate_unique_account_job")]
+
+    def __str__(self):
+        return f"{self.get_job_display()} of {self.account}"

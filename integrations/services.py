@@ -9,7 +9,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
-from .models import LinkedInAccount, RateUsage
+from .models import LinkedInAccount, RateUsage, SyncState
 from .unipile import UnipileClient
 
 # Which Event types count against which counter. Names are the settled Event types of leads.Event.
@@ -210,3 +210,24 @@ def webhooks_register(*, client: UnipileClient | None = None) -> dict[str, list[
             )
             report["created"].append(f"{source}: {hook_id}")
     return report
+
+
+def sync_state_record(*, account: LinkedInAccount, job: str, result: str, ok: bool = True, cursor=None) -> None:
+    """What a reconciliation job did for an account, shown in the admin; the cursor moves only forward."""
+    state, _ = SyncState.objects.get_or_create(account=account, job=job)
+    state.last_run_at, state.last_result, state.last_ok = timezone.now(), result[:300], ok
+    if cursor is not None and (state.cursor is None or cursor > state.cursor):
+        state.cursor = cursor
+    state.save()
+
+
+def sync_cursor(account: LinkedInAccount, job: str):
+    return SyncState.objects.filter(account=account, job=job).values_list("cursor", flat=True).first()
+
+
+def working_accounts():
+    return (
+        LinkedInAccount.objects.filter(status__in=LinkedInAccount.WORKING_STATUSES)
+        .select_related("client")
+        .order_by("pk")
+    )

@@ -265,6 +265,10 @@ OUTREACH_PERIODIC_TASKS = {
     "campaigns: send queue": ("campaigns.tasks.send_queue", 60),
     # Every 5 h 17 min: a few times a day, never at the same clock time (LinkedIn watches regular patterns).
     "campaigns: withdraw stale invitations": ("campaigns.tasks.withdraw_stale", 5 * 3600 + 17 * 60),
+    "campaigns: sync relations": ("campaigns.tasks.sync_relations", 2 * 3600 + 53 * 60),
+    "campaigns: sync invitations": ("campaigns.tasks.sync_invitations", 6 * 3600 + 7 * 60),
+    # The backstop for a missed reply webhook: a reply is caught within this interval.
+    "inbox: poll replies": ("inbox.tasks.poll_replies", 10 * 60 + 17),
 }
 if UNIPILE_SANDBOX:
     OUTREACH_PERIODIC_TASKS["sandbox: simulate people and deliver webhooks"] = (

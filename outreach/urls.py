@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from integrations.views import unipile_webhook
+
 from . import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("webhooks/unipile/<str:source>/", unipile_webhook, name="unipile-webhook"),
     # Answers 404 unless UNIPILE_SANDBOX is on (checked per request, refused at start-up when DEBUG is off).
     path("sandbox/unipile/api/v1/", include("integrations.sandbox.urls")),
 ]

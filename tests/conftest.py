@@ -62,3 +62,13 @@ def sandbox_client(sandbox, live_server):
         timeout=(3, 10),
         sleep=lambda s: None,
     )
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Tasks run in-process in tests; what they queue after commit runs when the test's commit hooks do."""
+    from outreach.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

@@ -149,7 +149,7 @@ def _park(leads: list[Lead]) -> None:
         rows = ", ".join(["(%s, %s)"] * len(leads))
         source, lead_col, sender_col = f"(VALUES {rows}) AS v", "v.column1", "v.column2"
     sql = (
-        f"UPDATE {quote(table)} SET next_action_at = NULL, sender_id = {sender_col} "
+        f"UPDATE {quote(table)} SET next_action_at = NULL, sender_id = {sender_col} "  # noqa: S608 - placeholders only
         f"FROM {source} WHERE {quote(table)}.id = {lead_col}"
     )
     with connection.cursor() as cursor:

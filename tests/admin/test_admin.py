@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from campaigns.models import Campaign, OutboundAction
-from integrations.models import LinkedInAccount, RateUsage, WebhookDelivery
+from integrations.models import LinkedInAccount, RateUsage, SyncState, WebhookDelivery
 from leads.models import DoNotContact, Event, Lead
 from outreach.models import Heartbeat
 from tests.factories import (
@@ -40,6 +40,7 @@ def data(campaign, account, sandbox):
     DoNotContactFactory(client=campaign.client)
     WebhookDelivery.objects.create(source="messaging", event="message_received", body='{"a": 1}', headers={"x": "y"})
     Heartbeat.objects.create(name="worker", last_seen=timezone.now())
+    SyncState.objects.create(account=account, job="replies", last_result="3 message(s)")
     Token.objects.create(user=MembershipFactory().user)
     SandboxWebhook.objects.create(id="wh_1", source="messaging", request_url="http://127.0.0.1:9/x")
     engine.invite(account_id="acc-sandbox", provider_id="ann-lee", message="")

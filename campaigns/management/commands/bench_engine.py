@@ -89,27 +89,54 @@ class Command(BaseCommand):
         with transaction.atomic():
             client = Client.objects.create(slug=slug, name=f"Benchmark: engine {leads:,}/{accounts:,}", timezone="UTC")
             senders = LinkedInAccount.objects.bulk_create(
-                LinkedInAccount(client=client, name=f"Bench sender {i}", unipile_account_id=f"{slug}-acc-{i}", status="OK",
-                                min_seconds_between_actions=10, daily_invite_limit=100, weekly_invite_limit=500)
+                LinkedInAccount(
+                    client=client,
+                    name=f"Bench sender {i}",
+                    unipile_account_id=f"{slug}-acc-{i}",
+                    status="OK",
+                    min_seconds_between_actions=10,
+                    daily_invite_limit=100,
+                    weekly_invite_limit=500,
+                )
                 for i in range(accounts)
             )
             campaigns = []
             for start in range(0, accounts, SENDERS_PER_CAMPAIGN):
                 campaign = Campaign.objects.create(
-                    client=client, name=f"Bench campaign {start // SENDERS_PER_CAMPAIGN}", status="active", dry_run=True,
-                    timezone="UTC", work_start=dt.time(0, 0), work_end=dt.time(23, 59), working_days=list(range(7)),
+                    client=client,
+                    name=f"Bench campaign {start // SENDERS_PER_CAMPAIGN}",
+                    status="active",
+                    dry_run=True,
+                    timezone="UTC",
+                    work_start=dt.time(0, 0),
+                    work_end=dt.time(23, 59),
+                    working_days=list(range(7)),
                 )
                 campaign.senders.set(senders[start : start + SENDERS_PER_CAMPAIGN])
-                Step.objects.bulk_create([
-                    Step(campaign=campaign, position=1, action="invite", template="Hi {first_name}"),
-                    Step(campaign=campaign, position=2, action="message", delay_days=1, template="Thanks {first_name}"),
-                ])
+                Step.objects.bulk_create(
+                    [
+                        Step(campaign=campaign, position=1, action="invite", template="Hi {first_name}"),
+                        Step(
+                            campaign=campaign,
+                            position=2,
+                            action="message",
+                            delay_days=1,
+                            template="Thanks {first_name}",
+                        ),
+                    ]
+                )
                 campaigns.append(campaign)
         far = timezone.now() + dt.timedelta(days=3650)
         batch = []
         for i in range(leads):
-            batch.append(Lead(campaign=campaigns[i % len(campaigns)], first_name=f"P{i}", public_identifier=f"bench-{i}",
-                              next_action_at=far))
+            batch.append(
+                Lead(
+                    campaign=campaigns[i % len(campaigns)],
+                    first_name=f"P{i}",
+                    public_identifier=f"bench-{i}",
+                    next_action_at=far,
+                )
+            )
             if len(batch) == INSERT_BATCH:
                 Lead.objects.bulk_create(batch)
                 batch = []

@@ -1,0 +1,58 @@
+import hmac
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from outreach.errors import error_response
+
+from . import webhooks
+from .models import WebhookDelivery
+from .tasks import process_webhook
+
+logger = logging.getLogger("outreach.webhooks")
+
+
+@csrf_exempt
+@require_POST
+def unipile_webhook(request, source):
+    if source not in webhooks.SOURCES:
+        return error_response(404, "not_found", f"Unknown webhook source {source!r}.")
+    secret = settings.UNIPILE_WEBHOOK_SECRET
+    given = request.headers.get("Unipile-Auth", "")
+    if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+        key = f"webhooks:refused:{timezone.now():%Y%m%d}"
+        cache.add(key, 0, 3 * 86400)
+        cache.incr(key)
+        logger.warning(
+            "refused webhook on %s: %s",
+            source,
+            "no secret configured" if not secret else "wrong or missing Unipile-Auth",
+        )
+        return error_response(401, "not_authenticated", "Missing or wrong Unipile-Auth header.")
+    headers = webhooks.safe_headers(request.headers)
+    length = int(request.headers.get("Content-Length") or 0)
+    if length > webhooks.MAX_BODY_BYTES:
+        WebhookDelivery.objects.create(
+            source=source, headers=headers, status="failed", error=f"body of {length} bytes refused (1 MB at most)"
+        )
+        return error_response(413, "payload_too_large", "The body is larger than 1 MB.")
+    body = request.body
+    if len(body) > webhooks.MAX_BODY_BYTES:
+        WebhookDelivery.objects.create(
+            source=source, headers=headers, status="failed", error=f"body of {len(body)} bytes refused (1 MB at most)"
+        )
+        return error_response(413, "payload_too_large", "The body is larger than 1 MB.")
+    delivery, verdict = webhooks.store(source=source, body=body, headers=headers)
+    if verdict == "invalid":
+        return error_response(
+            400, "validation_error", f"Not a delivery we understand: {delivery.error}", {"delivery": delivery.pk}
+        )
+    if verdict == "new":
+        transaction.on_commit(lambda: process_webhook.delay(delivery.pk))
+    return JsonResponse({"received": True, "duplicate": verdict == "duplicate", "delivery": delivery.pk})

@@ -1,0 +1,189 @@
+"""Inbound Unipile webhooks: authenticate, store, answer fast; process after commit, exactly once.
+
+Processing of each event lives with the app that owns its data (inbox: messages, campaigns:
+relations); those apps register their handler here at start-up, so integrations imports none of them.
+"""
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import LinkedInAccount, WebhookDelivery
+from .services import account_pause, account_resume
+
+logger = logging.getLogger("outreach.webhooks")
+
+SOURCES = ("messaging", "users", "account_status")
+MAX_BODY_BYTES = 1024 * 1024
+SECRET_HEADERS = {"unipile-auth", "authorization", "cookie", "x-api-key"}
+STATUS_DEDUPE_WINDOW_MINUTES = 10
+
+_handlers: dict[str, Callable[[dict, WebhookDelivery | None], str]] = {}
+
+
+class BadPayload(ValueError):
+    """The body is not a delivery we understand; the message says what is wrong."""
+
+
+def register_handler(event: str, handler: Callable[[dict, WebhookDelivery | None], str]) -> None:
+    """handler(payload, delivery) -> a short note of what it did; raises BadPayload for bad shapes."""
+    _handlers[event] = handler
+
+
+def _text(payload: dict, *keys: str) -> str:
+    value = payload
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+
+
+def classify(source: str, payload) -> tuple[str, str, str]:
+    """(event, account id, dedupe key) of a delivery, or BadPayload naming what is wrong."""
+    if not isinstance(payload, dict):
+        raise BadPayload("the body must be a JSON object")
+    if source == "account_status":
+        status = payload.get("AccountStatus")
+        if not isinstance(status, dict):
+            raise BadPayload("an account status delivery has an AccountStatus object")
+        account_id, message = _text(status, "account_id"), _text(status, "message")
+        if not account_id or not message:
+            raise BadPayload("AccountStatus needs account_id and message")
+        bucket = timezone.now().replace(second=0, microsecond=0)
+        bucket -= dt.timedelta(minutes=bucket.minute % STATUS_DEDUPE_WINDOW_MINUTES)
+        return "account_status", account_id, f"status:{account_id}:{message}:{bucket:%Y%m%d%H%M}"
+    event, account_id = _text(payload, "event"), _text(payload, "account_id")
+    if not event:
+        raise BadPayload("the delivery names no event")
+    if not account_id:
+        raise BadPayload("the delivery names no account_id")
+    if source == "messaging":
+        message_id = _text(payload, "message_id")
+        if not message_id:
+            raise BadPayload(f"{event} without message_id")
+        return event, account_id, f"{event}:{message_id}"
+    if source == "users":
+        member = _text(payload, "user_provider_id") or _text(payload, "user_public_identifier")
+        if not member:
+            raise BadPayload(f"{event} names no user (user_provider_id or user_public_identifier)")
+        return event, account_id, f"{event}:{account_id}:{member}"
+    raise BadPayload(f"unknown source {source!r}")
+
+
+def safe_headers(meta_headers) -> dict:
+    return {k: v for k, v in meta_headers.items() if k.lower() not in SECRET_HEADERS}
+
+
+def store(*, source: str, body: bytes, headers: dict) -> tuple[WebhookDelivery, str]:
+    """Store the delivery; returns it and 'new', 'duplicate' or 'invalid' (stored as failed)."""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        payload = json.loads(text)
+        event, account_id, key = classify(source, payload)
+    except (ValueError, RecursionError) as exc:
+        reason = str(exc) if isinstance(exc, BadPayload) else f"malformed JSON: {exc}"[:300]
+        delivery = WebhookDelivery.objects.create(
+            source=source,
+            headers=headers,
+            body=text,
+            status=WebhookDelivery.Status.FAILED,
+            error=reason,
+            processed_at=timezone.now(),
+        )
+        return delivery, "invalid"
+    try:
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.create(
+                source=source,
+                event=event[:60],
+                account_id=account_id[:100],
+                headers=headers,
+                body=text,
+                dedupe_key=key[:255],
+            )
+    except IntegrityError:
+        original = (
+            WebhookDelivery.objects.filter(source=source, dedupe_key=key[:255]).values_list("pk", flat=True).first()
+        )
+        delivery = WebhookDelivery.objects.create(
+            source=source,
+            event=event[:60],
+            account_id=account_id[:100],
+            headers=headers,
+            body=text,
+            status=WebhookDelivery.Status.IGNORED,
+            error=f"duplicate of delivery {original}",
+            processed_at=timezone.now(),
+        )
+        return delivery, "duplicate"
+    return delivery, "new"
+
+
+def process(delivery_id: int) -> str:
+    """Run the handler of a stored delivery once; every outcome is written on the delivery."""
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None or delivery.status != WebhookDelivery.Status.RECEIVED:
+            return "already processed"
+        delivery.attempts += 1
+        try:
+            payload = json.loads(delivery.body)
+            handler = _handlers.get(delivery.event)
+            if handler is None:
+                delivery.status, delivery.error = WebhookDelivery.Status.IGNORED, f"no handler for {delivery.event!r}"
+            else:
+                with transaction.atomic():
+                    note = handler(payload, delivery)
+                delivery.status, delivery.error = WebhookDelivery.Status.PROCESSED, note or ""
+        except BadPayload as exc:
+            delivery.status, delivery.error = WebhookDelivery.Status.FAILED, str(exc)
+        except Exception as exc:  # recorded on the delivery for the operator, and retried by reprocess
+            logger.exception("webhook delivery %s failed", delivery.pk)
+            delivery.status, delivery.error = WebhookDelivery.Status.FAILED, f"{exc.__class__.__name__}: {exc}"[:1000]
+        delivery.processed_at = timezone.now()
+        delivery.save(update_fields=["status", "error", "attempts", "processed_at"])
+        return delivery.status
+
+
+def delivery_reprocess(delivery: WebhookDelivery) -> str:
+    if delivery.dedupe_key == "" and delivery.status == WebhookDelivery.Status.IGNORED:
+        return "a duplicate is not processed"
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status=WebhookDelivery.Status.RECEIVED, error="")
+    return process(delivery.pk)
+
+
+def delivery_ignore(delivery: WebhookDelivery) -> None:
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=WebhookDelivery.Status.IGNORED, processed_at=timezone.now()
+    )
+
+
+# --- account status -------------------------------------------------------------------------
+
+
+def handle_account_status(payload: dict, delivery: WebhookDelivery | None) -> str:
+    status = payload["AccountStatus"]
+    account = LinkedInAccount.objects.filter(unipile_account_id=_text(status, "account_id")).first()
+    if account is None:
+        return "unknown account: ignored"
+    new_status = _text(status, "message")
+    if new_status not in LinkedInAccount.Status.values:
+        raise BadPayload(f"unknown account status {new_status!r}")
+    LinkedInAccount.objects.filter(pk=account.pk).update(status=new_status)
+    account.status = new_status
+    if new_status not in LinkedInAccount.WORKING_STATUSES:
+        if not account.paused:
+            account_pause(
+                account=account, reason=f"Unipile status {new_status}", source=LinkedInAccount.PauseSource.STATUS
+            )
+        return f"{account}: {new_status}, paused"
+    if account.paused and account.pause_source == LinkedInAccount.PauseSource.STATUS:
+        account_resume(account=account)
+        return f"{account}: {new_status}, resumed"
+    return f"{account}: {new_status}"
+
+
+register_handler("account_status", handle_account_status)

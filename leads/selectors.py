@@ -1,0 +1,29 @@
+"""Reads on leads that several apps need."""
+
+from django.db.models import Q, QuerySet
+
+from .models import Lead
+
+
+def leads_of_person(*, client_id: int, provider_id: str = "", public_identifier: str = "") -> QuerySet[Lead]:
+    """Every lead of the client that is this person, by member id first, then by profile slug."""
+    match = Q(pk__in=[])
+    if provider_id:
+        match |= Q(provider_id=provider_id)
+    if public_identifier:
+        match |= Q(public_identifier=public_identifier.lower())
+    return Lead.objects.filter(match, campaign__client_id=client_id).select_related("campaign", "sender")
+
+
+def pick_lead(leads, *, account_id: int, chat_id: str = "") -> Lead | None:
+    """Of a person's leads, the one this conversation belongs to: same chat, then same sender, then newest."""
+    leads = list(leads)
+    for rule in (
+        lambda lead: chat_id and lead.chat_id == chat_id,
+        lambda lead: lead.sender_id == account_id,
+        lambda lead: True,
+    ):
+        chosen = [lead for lead in leads if rule(lead)]
+        if chosen:
+            return max(chosen, key=lambda lead: lead.pk)
+    return None
