@@ -15,6 +15,7 @@ $(STAMP): requirements.txt
 
 run: export DEBUG ?= true
 run: export UNIPILE_SANDBOX ?= true
+run: export UNIPILE_WEBHOOK_SECRET ?= dev-sandbox-webhook-secret
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo

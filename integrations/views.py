@@ -13,7 +13,7 @@ from outreach.errors import error_response
 
 from . import webhooks
 from .models import WebhookDelivery
-from .tasks import process_webhook
+from .tasks import kick_processing
 
 logger = logging.getLogger("outreach.webhooks")
 
@@ -54,5 +54,5 @@ def unipile_webhook(request, source):
             400, "validation_error", f"Not a delivery we understand: {delivery.error}", {"delivery": delivery.pk}
         )
     if verdict == "new":
-        transaction.on_commit(lambda: process_webhook.delay(delivery.pk))
+        transaction.on_commit(kick_processing)
     return JsonResponse({"received": True, "duplicate": verdict == "duplicate", "delivery": delivery.pk})

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from integrations.models import LinkedInAccount
@@ -117,12 +117,19 @@ def _lead_ready(action: OutboundAction) -> str:
 
 def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction | str:
     """The claimed action, or a sentence saying why nothing was claimed."""
+    # Conversations first: a follow-up to someone who accepted matters more than one more invitation.
+    priority = Case(
+        When(action__in=[Step.Action.MESSAGE, Step.Action.INMAIL], then=Value(0)),
+        When(action=Step.Action.VISIT, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
     candidates = list(
         OutboundAction.objects.filter(
             account=account, status__in=[Status.QUEUED, Status.FAILED], scheduled_for__lte=now
         )
         .select_related("lead__campaign", "step")
-        .order_by("scheduled_for", "id")[:CANDIDATES_PER_TICK]
+        .order_by(priority, "scheduled_for", "id")[:CANDIDATES_PER_TICK]
     )
     if not candidates:
         return "nothing due"

@@ -500,3 +500,15 @@ def test_commands_run_one_tick(setup, fake, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "planned 1" in out and f"account {account.pk}: sent" in out
     assert Step.objects.filter(campaign=campaign).count() == 3
+
+
+def test_follow_ups_go_before_new_invitations(setup, fake):
+    campaign, account = setup
+    planned(campaign)
+    connected = due_lead(campaign, status="connected", current_step=1, provider_id="ACoAAcon", sender=account)
+    fake.connected.add("ACoAAcon")
+    planner.plan_due(now=later(WEDNESDAY_10, minutes=1))
+    assert send(account, fake, now=later(WEDNESDAY_10, minutes=2)).outcome == "sent"
+    assert fake.delivered[0][:2] == ("message", "ACoAAcon")
+    connected.refresh_from_db()
+    assert connected.status == "messaged"

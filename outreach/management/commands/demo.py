@@ -1,6 +1,7 @@
 """Load the demo: a client, two sender accounts, a connector campaign with four steps and 50 leads,
 and an admin user. Safe to run again: nothing is duplicated and nothing an operator changed is overwritten."""
 
+import datetime as dt
 import os
 import secrets
 
@@ -69,6 +70,7 @@ class Command(BaseCommand):
                     "name": name,
                     "status": "OK",
                     "provider_id": f"ACoAADemoSender{number:04d}",
+                    "min_seconds_between_actions": 30,  # short for the demo; the default is 120
                 },
             )
             accounts.append(account)
@@ -79,8 +81,17 @@ class Command(BaseCommand):
                     defaults={"name": account.name, "provider_id": account.provider_id, "feature": account.kind},
                 )
 
+        # Works around the clock so the demo moves whenever it is started.
         campaign, created = campaign_model.objects.get_or_create(
-            client=client, name="Demo: founders in Europe", defaults={"kind": "connector", "timezone": "Europe/Paris"}
+            client=client,
+            name="Demo: founders in Europe",
+            defaults={
+                "kind": "connector",
+                "timezone": "Europe/Paris",
+                "work_start": dt.time(0, 0),
+                "work_end": dt.time(23, 59),
+                "working_days": list(range(7)),
+            },
         )
         if created:
             campaign.senders.set(accounts)
@@ -116,12 +127,31 @@ class Command(BaseCommand):
                 )
             )
         lead_model.objects.bulk_create(new_leads)
+        if settings.UNIPILE_SANDBOX and settings.UNIPILE_WEBHOOK_SECRET:
+            self._register_sandbox_webhooks()
         if campaign.status == "draft":
             # The demo spans every app; outreach's own code imports none of them at module level.
             from campaigns.services import campaign_activate
 
             campaign_activate(campaign=campaign)
         return client, campaign
+
+    def _register_sandbox_webhooks(self):
+        """The sandbox is ours: its webhooks point at this installation with the secret, as Unipile's would."""
+        hook_model = apps.get_model("sandbox", "SandboxWebhook")
+        for source in ("messaging", "users", "account_status"):
+            hook_model.objects.update_or_create(
+                id=f"wh_demo_{source}",
+                defaults={
+                    "source": source,
+                    "request_url": f"{settings.PUBLIC_BASE_URL}/webhooks/unipile/{source}/",
+                    "name": f"outreach-{source}",
+                    "headers": [
+                        {"key": "Content-Type", "value": "application/json"},
+                        {"key": "Unipile-Auth", "value": settings.UNIPILE_WEBHOOK_SECRET},
+                    ],
+                },
+            )
 
     def _ensure_admin(self, username, client):
         user_model = get_user_model()

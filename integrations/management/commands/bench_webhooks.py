@@ -1,0 +1,138 @@
+"""Benchmark: requests per second accepted by the webhook intake against a bare Django view,
+served by the same threaded server in this process, on the same database. Target ratio: >= 0.5.
+
+The bare view is mounted only inside this command (its own URLconf below), never in the project's URLs.
+"""
+
+import json
+import multiprocessing
+import socket
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import requests
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.management.base import BaseCommand, CommandError
+from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+from django.db import connection, connections
+from django.http import HttpResponse
+from django.urls import clear_url_caches, path
+from django.views.decorators.csrf import csrf_exempt
+
+from integrations.models import WebhookDelivery
+from integrations.views import unipile_webhook
+
+TARGET_RATIO = 0.5
+
+
+@csrf_exempt
+def bare(request):
+    return HttpResponse("ok")
+
+
+urlpatterns = [
+    path("bare/", bare),
+    path("webhooks/unipile/<str:source>/", unipile_webhook),
+]
+
+
+class QuietHandler(WSGIRequestHandler):
+    def setup(self):
+        super().setup()
+        # Without it, small keep-alive responses wait on delayed ACKs (~40 ms each), for both views alike.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, *args):
+        pass
+
+
+def payload(i: int, run: str) -> bytes:
+    return json.dumps(
+        {
+            "event": "message_received",
+            "account_id": "bench-account",
+            "account_type": "LINKEDIN",
+            "account_info": {"type": "LINKEDIN", "feature": "classic", "user_id": "ACoAAbenchOwn"},
+            "webhook_name": "bench",
+            "chat_id": f"chat-{i % 100}",
+            "message_id": f"bench-{run}-{i}",
+            "message": "Hello there",
+            "timestamp": "2026-11-18T10:15:00.000Z",
+            "sender": {
+                "attendee_id": "a",
+                "attendee_name": "Bench",
+                "attendee_provider_id": f"ACoAAbench{i % 100}",
+                "attendee_profile_url": "",
+                "attendee_specifics": {"member_urn": "urn:li:member:1"},
+            },
+            "attendees": [],
+            "attachments": [],
+            "is_sender": False,
+            "provider_chat_id": "p",
+            "provider_message_id": "p",
+            "message_type": "MESSAGE",
+            "is_group": False,
+            "subject": None,
+        }
+    ).encode()
+
+
+class Command(BaseCommand):
+    help = "Requests/s of POST /webhooks/unipile/messaging/ against a bare view on the same server and database."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--requests", type=int, default=2000)
+        parser.add_argument("--concurrency", type=int, default=8)
+
+    def handle(self, *args, requests: int, concurrency: int, **options):
+        if requests < 10 or concurrency < 1:
+            raise CommandError("--requests must be at least 10 and --concurrency at least 1.")
+        secret = settings.UNIPILE_WEBHOOK_SECRET or "bench-secret"
+        settings.UNIPILE_WEBHOOK_SECRET = secret
+        settings.ROOT_URLCONF = __name__
+        settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+        clear_url_caches()
+        server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=True)
+        server.set_app(WSGIHandler())
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        run = f"{time.time():.0f}"
+        try:
+            bare_rps = self._load(f"{base}/bare/", requests, concurrency, secret, run)
+            hook_rps = self._load(f"{base}/webhooks/unipile/messaging/", requests, concurrency, secret, run)
+        finally:
+            server.shutdown()
+        stored = WebhookDelivery.objects.filter(dedupe_key__startswith=f"message_received:bench-{run}-").count()
+        WebhookDelivery.objects.filter(dedupe_key__startswith=f"message_received:bench-{run}-").delete()
+        if stored != requests:
+            raise CommandError(f"Only {stored} of {requests} deliveries were stored.")
+        ratio = hook_rps / bare_rps
+        self.stdout.write(f"database {connection.vendor}, {requests:,} requests per run, {concurrency} clients")
+        self.stdout.write(f"bare view:       {bare_rps:8.0f} requests/s")
+        self.stdout.write(f"webhook intake:  {hook_rps:8.0f} requests/s  (every delivery stored and queued)")
+        self.stdout.write(f"ratio:           {ratio:8.2f}  (target >= {TARGET_RATIO})")
+
+    def _load(self, url: str, total: int, concurrency: int, secret: str, run: str) -> float:
+        """Clients in their own processes, so the load generator does not share the server's GIL."""
+        shares = [range(i, total, concurrency) for i in range(concurrency)]
+        connections.close_all()  # forked clients must not share the server's database connections
+        started = time.perf_counter()
+        with ProcessPoolExecutor(concurrency, mp_context=multiprocessing.get_context("fork")) as pool:
+            failures = sum(pool.map(_client, [url] * concurrency, shares, [secret] * concurrency, [run] * concurrency))
+        elapsed = time.perf_counter() - started
+        if failures:
+            raise CommandError(f"{failures} requests to {url} failed.")
+        return total / elapsed
+
+
+def _client(url: str, indexes: range, secret: str, run: str) -> int:
+    session = requests.Session()
+    failures = 0
+    for i in indexes:
+        is_hook = "/webhooks/" in url
+        body = payload(i, run) if is_hook else b"{}"
+        headers = {"Content-Type": "application/json", **({"Unipile-Auth": secret} if is_hook else {})}
+        failures += session.post(url, data=body, headers=headers, timeout=30).status_code != 200
+    return failures
