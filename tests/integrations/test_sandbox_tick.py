@@ -38,7 +38,11 @@ def test_demo_mirrors_its_accounts_in_the_sandbox(sandbox, capsys):
         "sandbox-account-2",
     }
     assert client.campaigns.get().leads.count() == 50
-    assert client.campaigns.get().status == "active"
+    campaign = client.campaigns.get()
+    assert campaign.status == "active"
+    # The demo moves within minutes: no waiting between steps, every hour of every day.
+    assert set(campaign.steps.values_list("delay_days", flat=True)) == {0}
+    assert campaign.working_days == list(range(7))
 
 
 def test_population_is_seeded(db):

@@ -19,21 +19,22 @@ COMPANIES = ["Northwind", "Globex", "Initech", "Umbrella Labs", "Stark Analytics
 TITLES = ["Head of Growth", "CTO", "VP Sales", "Founder", "Marketing Director", "Head of Operations"]
 CITIES = ["Paris", "Berlin", "London", "Madrid", "Amsterdam"]
 
+# Zero delays: the demo shows a whole sequence within minutes. Real campaigns wait working days.
 STEPS = [
     ("invite", 0, "Hi {first_name}, I work with teams like {company} on outbound. Happy to connect!", ""),
     (
         "message",
-        1,
+        0,
         "Thanks for connecting, {first_name}! How is {company} handling pipeline this quarter?",
         "Great to be connected, {first_name|there}. Curious: what does outbound look like at {company}?",
     ),
+    ("visit", 0, "", ""),
     (
         "message",
-        3,
+        0,
         "{first_name}, we helped a {title|team} in {city|your city} double their reply rate. Worth a chat?",
         "",
     ),
-    ("visit", 2, "", ""),
 ]
 
 
