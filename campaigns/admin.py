@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from leads.models import ACTIVE_STATUSES, Lead, LeadStatus
-from outreach.admin_utils import run_bulk
+from outreach.admin_utils import ReadOnlyAdminMixin, run_bulk, truncated
 
 from .models import Campaign, OutboundAction, Step
 from .services import (
@@ -164,16 +164,20 @@ class CampaignAdmin(admin.ModelAdmin):
 
     # --- actions ---
 
-    @admin.action(description="Activate selected campaigns")
-    def activate(self, request, queryset):
+    def _start(self, request, queryset, service, done: str):
+        """Activation and resume check the campaign first: each refusal lists its problems."""
         for campaign in queryset:
             try:
-                campaign_activate(campaign=campaign)
+                service(campaign=campaign)
             except CampaignActionRefused as exc:
                 problems = format_html_join("", "<li>{}</li>", ((str(p),) for p in exc.problems))
                 self.message_user(request, format_html("{}<ul>{}</ul>", str(exc), problems), messages.ERROR)
             else:
-                self.message_user(request, f"{campaign} is active.", messages.SUCCESS)
+                self.message_user(request, f"{campaign} {done}.", messages.SUCCESS)
+
+    @admin.action(description="Activate selected campaigns")
+    def activate(self, request, queryset):
+        self._start(request, queryset, campaign_activate, "is active")
 
     @admin.action(description="Pause selected campaigns")
     def pause(self, request, queryset):
@@ -188,14 +192,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resume selected campaigns")
     def resume(self, request, queryset):
-        for campaign in queryset:
-            try:
-                campaign_resume(campaign=campaign)
-            except CampaignActionRefused as exc:
-                problems = format_html_join("", "<li>{}</li>", ((str(p),) for p in exc.problems))
-                self.message_user(request, format_html("{}<ul>{}</ul>", str(exc), problems), messages.ERROR)
-            else:
-                self.message_user(request, f"{campaign} resumed.", messages.SUCCESS)
+        self._start(request, queryset, campaign_resume, "resumed")
 
     @admin.action(description="Duplicate selected campaigns (steps and senders, no leads)")
     def duplicate(self, request, queryset):
@@ -248,7 +245,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboundAction)
-class OutboundActionAdmin(admin.ModelAdmin):
+class OutboundActionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "action", "status", "lead", "account", "scheduled_for", "attempts", "sent_at", "short_error"]
     list_filter = ["status", "action", "account__client"]
     search_fields = ["invitation_id", "chat_id", "message_id"]
@@ -276,15 +273,9 @@ class OutboundActionAdmin(admin.ModelAdmin):
         "created_at",
     ]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="error")
     def short_error(self, obj):
-        return (obj.last_error[:60] + "…") if len(obj.last_error) > 60 else obj.last_error
+        return truncated(obj.last_error)
 
     @admin.action(description="Retry selected dead actions")
     def retry_dead(self, request, queryset):

@@ -6,7 +6,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html
 
-from outreach.admin_utils import ReasonForm, intermediate_page, run_bulk
+from outreach.admin_utils import ReadOnlyAdminMixin, ReasonForm, intermediate_page, run_bulk, truncated
 from outreach.csvutils import streaming_csv_response
 
 from . import webhooks
@@ -267,7 +267,7 @@ class AccountIdFilter(admin.SimpleListFilter):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["received_at", "source", "event", "account_id", "status", "short_error"]
     list_filter = ["source", "event", "status", AccountIdFilter]
     actions = ["reprocess", "mark_ignored"]
@@ -289,15 +289,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     ]
     exclude = ["headers", "body"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="error")
     def short_error(self, obj):
-        return (obj.error[:80] + "…") if len(obj.error) > 80 else obj.error
+        return truncated(obj.error, 80)
 
     @admin.action(description="Process selected deliveries again")
     def reprocess(self, request, queryset):

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from outreach.admin_utils import intermediate_page, run_bulk
+from outreach.admin_utils import ReadOnlyAdminMixin, intermediate_page, run_bulk, truncated
 from outreach.csvutils import streaming_csv_response
 
 from . import importing
@@ -205,7 +205,7 @@ class LeadAdmin(admin.ModelAdmin):
 
     @admin.display(description="last error")
     def short_error(self, obj):
-        return (obj.last_error[:60] + "…") if len(obj.last_error) > 60 else obj.last_error
+        return truncated(obj.last_error)
 
     # --- actions ---
 
@@ -396,7 +396,7 @@ class LeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["occurred_at", "type", "lead", "account", "external_id", "short_data"]
     list_filter = ["type"]
     search_fields = ["external_id"]
@@ -405,12 +405,6 @@ class EventAdmin(admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     show_full_result_count = False
     readonly_fields = ["lead", "account", "type", "occurred_at", "data", "external_id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="data")
     def short_data(self, obj):

@@ -55,3 +55,17 @@ def run_bulk(modeladmin, request, objects, operation, *, done: str, refused_erro
     if not ok and not refusals:
         modeladmin.message_user(request, "Nothing was selected.", messages.INFO)
     return ok, refusals
+
+
+def truncated(text: str, length: int = 60) -> str:
+    return (text[:length] + "…") if len(text) > length else text
+
+
+class ReadOnlyAdminMixin:
+    """Rows the system writes (events, deliveries, the send queue): operators read and act, never edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
