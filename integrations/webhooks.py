@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Callable
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -77,8 +78,14 @@ def safe_headers(meta_headers) -> dict:
     return {k: v for k, v in meta_headers.items() if k.lower() not in SECRET_HEADERS}
 
 
-def store(*, source: str, body: bytes, headers: dict) -> tuple[WebhookDelivery, str]:
-    """Store the delivery; returns it and 'new', 'duplicate' or 'invalid' (stored as failed)."""
+class Stored(NamedTuple):
+    delivery_id: int
+    verdict: str  # new, duplicate, invalid (stored as failed)
+    error: str = ""
+
+
+def store(*, source: str, body: bytes, headers: dict) -> Stored:
+    """Store the delivery before anything else happens to it; say what it was."""
     text = body.decode("utf-8", errors="replace")
     try:
         payload = json.loads(text)
@@ -93,7 +100,7 @@ def store(*, source: str, body: bytes, headers: dict) -> tuple[WebhookDelivery, 
             error=reason,
             processed_at=timezone.now(),
         )
-        return delivery, "invalid"
+        return Stored(delivery.pk, "invalid", reason)
     new_id = _insert_once(
         source=source, event=event[:60], account_id=account_id[:100], headers=headers, body=text, key=key[:255]
     )
@@ -111,11 +118,8 @@ def store(*, source: str, body: bytes, headers: dict) -> tuple[WebhookDelivery, 
             error=f"duplicate of delivery {original}",
             processed_at=timezone.now(),
         )
-        return delivery, "duplicate"
-    delivery = WebhookDelivery(
-        pk=new_id, source=source, event=event[:60], account_id=account_id[:100], dedupe_key=key[:255]
-    )
-    return delivery, "new"
+        return Stored(delivery.pk, "duplicate")
+    return Stored(new_id, "new")
 
 
 def _insert_once(*, source: str, event: str, account_id: str, headers: dict, body: str, key: str) -> int | None:
