@@ -289,7 +289,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     exclude = ["headers", "body"]
 
-    @admin.display(description="error")
+    @admin.display(description="result")
     def short_error(self, obj):
         return truncated(obj.error, 80)
 
