@@ -1,7 +1,15 @@
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from tests import factories
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The suite builds its tables without migrations; the database cache's table comes from here."""
+    with django_db_blocker.unblock():
+        call_command("createcachetable", verbosity=0)
 
 
 @pytest.fixture(autouse=True)

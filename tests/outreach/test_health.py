@@ -65,3 +65,16 @@ def test_redis_broker_check(settings):
 
 def test_healthz_refuses_post(client):
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+def test_the_default_cache_is_shared_through_the_database(settings):
+    from django.core.cache import caches
+
+    if settings.REDIS_URL:
+        pytest.skip("REDIS_URL is set: the cache is Redis")
+    cache = caches["default"]
+    assert cache.__class__.__name__ == "DatabaseCache"
+    cache.set("shared-key", 41)
+    cache.incr("shared-key")
+    assert cache.get("shared-key") == 42
