@@ -106,7 +106,12 @@ def lead_transition(
         },
     )
     if to in FINAL_STATUSES:
-        locked.actions.filter(status="queued").update(status="cancelled", last_error=f"Lead {to.label.lower()}.")
+        # Waiting retries too: a failed action must not come back after a reply. Replies typed by staff
+        # (no step) still go out, unless the person asked not to be contacted at all.
+        pending = locked.actions.filter(status__in=["queued", "failed"])
+        if to not in (LeadStatus.OPTED_OUT, LeadStatus.DO_NOT_CONTACT):
+            pending = pending.filter(step__isnull=False)
+        pending.update(status="cancelled", last_error=f"Lead {to.label.lower()}.")
     _refresh_from(lead, locked)
     return lead
 

@@ -106,8 +106,8 @@ def _calendar(campaign: Campaign) -> WorkCalendar:
 def _lead_ready(action: OutboundAction) -> str:
     """'' when the lead may receive this action now, else why not."""
     lead = action.lead
-    if lead is None:
-        return ""
+    if lead is None or not action.step_id:
+        return ""  # a reply typed by staff goes out whatever the state of the sequence
     if lead.status not in ACTIVE_STATUSES:
         return f"lead is {lead.get_status_display().lower()}"
     if action.step_id and lead.campaign.status != Campaign.Status.ACTIVE:

@@ -251,7 +251,9 @@ def test_hand_written_message_pauses_the_sequence(post, lead):
 
 
 def test_reply_cancels_queued_actions_and_stops_the_person_elsewhere(post, lead, account):
-    queued = OutboundActionFactory(lead=lead, account=account, status="queued")
+    queued = OutboundActionFactory(
+        lead=lead, step=lead.campaign.steps.get(position=2), account=account, status="queued"
+    )
     other_campaign = CampaignFactory(client=account.client, status="active")
     same_person = LeadFactory(
         campaign=other_campaign, provider_id=PERSON, public_identifier="ann-lee", status="pending"

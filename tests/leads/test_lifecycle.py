@@ -129,8 +129,10 @@ def test_requeue_refuses_a_lead_not_in_error():
 
 @pytest.mark.django_db
 def test_reply_sets_timestamp_and_cancels_queued_actions():
+    from tests.factories import StepFactory
+
     lead = LeadFactory(status="messaged")
-    queued = OutboundActionFactory(lead=lead, status="queued")
+    queued = OutboundActionFactory(lead=lead, step=StepFactory(campaign=lead.campaign), status="queued")
     sent = OutboundActionFactory(lead=lead, status="sent")
     lead_mark_replied(lead=lead)
     queued.refresh_from_db()
@@ -146,3 +148,20 @@ def test_pausing_keeps_queued_actions_for_resume():
     lead_pause(lead=lead)
     queued.refresh_from_db()
     assert queued.status == "queued"
+
+
+@pytest.mark.django_db
+def test_a_reply_cancels_waiting_retries_but_not_staff_replies():
+    from tests.factories import StepFactory
+
+    lead = LeadFactory(status="messaged")
+    step = StepFactory(campaign=lead.campaign)
+    retrying = OutboundActionFactory(lead=lead, step=step, status="failed")
+    staff_reply = OutboundActionFactory(lead=lead, step=None, status="queued")
+    lead_mark_replied(lead=lead)
+    retrying.refresh_from_db()
+    staff_reply.refresh_from_db()
+    assert retrying.status == "cancelled" and staff_reply.status == "queued"
+    lead_transition(lead=lead, to="do_not_contact")
+    staff_reply.refresh_from_db()
+    assert staff_reply.status == "cancelled"
