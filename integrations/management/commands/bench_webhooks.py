@@ -6,13 +6,17 @@ The bare view is mounted only inside this command (its own URLconf below), never
 
 import json
 import multiprocessing
+import os
 import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
 import requests
+import requests as http
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError
@@ -87,8 +91,14 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=2000)
         parser.add_argument("--concurrency", type=int, default=8)
         parser.add_argument("--rounds", type=int, default=3)
+        parser.add_argument(
+            "--server",
+            choices=["gunicorn", "threaded"],
+            default="gunicorn",
+            help="gunicorn (2 gthread workers, as deployed) or Django's threaded development server in this process.",
+        )
 
-    def handle(self, *args, requests: int, concurrency: int, rounds: int, **options):
+    def handle(self, *args, requests: int, concurrency: int, rounds: int, server: str, **options):
         if requests < 10 or concurrency < 1 or rounds < 1:
             raise CommandError("--requests must be at least 10, --concurrency and --rounds at least 1.")
         secret = settings.UNIPILE_WEBHOOK_SECRET or "bench-secret"
@@ -96,10 +106,8 @@ class Command(BaseCommand):
         settings.ROOT_URLCONF = __name__
         settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
         clear_url_caches()
-        server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=True)
-        server.set_app(WSGIHandler())
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_port}"
+        stop = self._start_gunicorn(secret) if server == "gunicorn" else self._start_threaded()
+        base = stop.base
         run = f"{time.time():.0f}"
         bare_runs, hook_runs = [], []
         try:
@@ -112,7 +120,7 @@ class Command(BaseCommand):
                     )
                 )
         finally:
-            server.shutdown()
+            stop()
         mine = WebhookDelivery.objects.filter(dedupe_key__startswith=f"message_received:bench-{run}")
         stored = mine.count()
         mine.delete()
@@ -121,11 +129,62 @@ class Command(BaseCommand):
         bare_rps, hook_rps = statistics.median(bare_runs), statistics.median(hook_runs)
         ratio = hook_rps / bare_rps
         self.stdout.write(
-            f"database {connection.vendor}, {rounds} rounds of {requests:,} requests, {concurrency} clients; medians"
+            f"server {server}, database {connection.vendor}, {rounds} rounds of {requests:,} requests, {concurrency} clients; medians"
         )
         self.stdout.write(f"bare view:       {bare_rps:8.0f} requests/s")
         self.stdout.write(f"webhook intake:  {hook_rps:8.0f} requests/s  (every delivery stored and queued)")
         self.stdout.write(f"ratio:           {ratio:8.2f}  (target >= {TARGET_RATIO})")
+
+    def _start_threaded(self):
+        httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=True)
+        httpd.set_app(WSGIHandler())
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+
+        def stop():
+            httpd.shutdown()
+
+        stop.base = f"http://127.0.0.1:{httpd.server_port}"
+        return stop
+
+    def _start_gunicorn(self, secret: str):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = {**os.environ, "UNIPILE_WEBHOOK_SECRET": secret, "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bench.webhook_wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+        ]
+        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                http.post(f"http://127.0.0.1:{port}/bare/", timeout=1)
+                break
+            except http.ConnectionError:
+                time.sleep(0.2)
+        else:
+            process.kill()
+            raise CommandError("gunicorn did not start within 30 s.")
+
+        def stop():
+            process.terminate()
+            process.wait(timeout=30)
+
+        stop.base = f"http://127.0.0.1:{port}"
+        return stop
 
     def _load(self, url: str, total: int, concurrency: int, secret: str, run: str) -> float:
         """Clients in their own processes, so the load generator does not share the server's GIL."""
