@@ -51,6 +51,7 @@ def plan_due(*, now: dt.datetime | None = None, batch_size: int = 500, max_batch
     active = list(Campaign.objects.filter(status=Campaign.Status.ACTIVE).values_list("pk", flat=True))
     if not active:
         return total
+    senders = _Senders(now)
     for _ in range(max_batches):
         leads = list(
             Lead.objects.filter(status__in=PLANNABLE_STATUSES, next_action_at__lte=now, campaign_id__in=active)
@@ -59,39 +60,55 @@ def plan_due(*, now: dt.datetime | None = None, batch_size: int = 500, max_batch
         )
         if not leads:
             break
-        total.add(_plan_batch(leads, now))
+        total.add(_plan_batch(leads, now, senders))
         if len(leads) < batch_size:
             break
     return total
 
 
 class _Senders:
-    """Remaining capacity today per campaign sender and action kind, loaded once per batch."""
+    """Remaining capacity today per campaign sender and action kind.
 
-    def __init__(self, campaign_ids: set[int], now: dt.datetime):
-        through = Campaign.senders.through.objects.filter(campaign_id__in=campaign_ids).select_related(
+    One per tick: campaigns are loaded the first time a batch needs them, and what a batch assigns
+    counts for the next one.
+    """
+
+    KINDS = tuple(Step.Action.values)
+
+    def __init__(self, now: dt.datetime):
+        self.now = now
+        self.by_campaign: dict[int, list[LinkedInAccount]] = {}
+        self.remaining: dict[tuple[int, str], int] = {}
+
+    def ensure(self, campaign_ids: set[int]) -> None:
+        missing = campaign_ids - self.by_campaign.keys()
+        if not missing:
+            return
+        for campaign_id in missing:
+            self.by_campaign[campaign_id] = []
+        through = Campaign.senders.through.objects.filter(campaign_id__in=missing).select_related(
             "linkedinaccount__client"
         )
-        self.by_campaign: dict[int, list[LinkedInAccount]] = defaultdict(list)
         accounts: dict[int, LinkedInAccount] = {}
         for row in through:
             accounts[row.linkedinaccount_id] = row.linkedinaccount
             self.by_campaign[row.campaign_id].append(row.linkedinaccount)
-        days = {pk: account.today(now) for pk, account in accounts.items()}
+        new = {pk: account for pk, account in accounts.items() if (pk, self.KINDS[0]) not in self.remaining}
+        if not new:
+            return
+        days = {pk: account.today(self.now) for pk, account in new.items()}
         usage = {
-            (u.account_id, u.day): u
-            for u in RateUsage.objects.filter(account_id__in=accounts, day__in=set(days.values()))
+            (u.account_id, u.day): u for u in RateUsage.objects.filter(account_id__in=new, day__in=set(days.values()))
         }
         queued = defaultdict(int)
         for row in (
-            OutboundAction.objects.filter(account_id__in=accounts, status__in=[Status.QUEUED, Status.FAILED])
+            OutboundAction.objects.filter(account_id__in=new, status__in=[Status.QUEUED, Status.FAILED])
             .values("account_id", "action")
             .annotate(n=Count("pk"))
         ):
             queued[(row["account_id"], row["action"])] = row["n"]
-        self.remaining: dict[tuple[int, str], int] = {}
-        for pk, account in accounts.items():
-            for kind in Step.Action.values:
+        for pk, account in new.items():
+            for kind in self.KINDS:
                 used = getattr(usage.get((pk, days[pk])), limits.counter_for(kind), 0)
                 cap = limits.daily_cap(account, kind, days[pk])
                 self.remaining[(pk, kind)] = cap - used - queued[(pk, kind)]
@@ -156,13 +173,14 @@ def _park(leads: list[Lead]) -> None:
         cursor.execute(sql, params)
 
 
-def _plan_batch(leads: list[Lead], now: dt.datetime) -> PlanResult:
+def _plan_batch(leads: list[Lead], now: dt.datetime, senders: _Senders) -> PlanResult:
     result = PlanResult(batches=1)
     campaign_ids = {lead.campaign_id for lead in leads}
     steps: dict[int, list[Step]] = defaultdict(list)
     for step in Step.objects.filter(campaign_id__in=campaign_ids).order_by("position"):
         steps[step.campaign_id].append(step)
-    senders = _Senders(campaign_ids, now)
+    if any(lead.sender_id is None for lead in leads):
+        senders.ensure(campaign_ids)  # sticky leads need no choice: no capacity to load for them
     dnc = _dnc_hits(leads)
     existing = {
         (row["lead_id"], row["step_id"]): row

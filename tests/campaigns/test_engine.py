@@ -156,7 +156,7 @@ def test_planner_queries_do_not_grow_with_the_number_of_leads(setup, django_asse
     with CaptureQueriesContext(connection) as few:
         planner.plan_due(now=WEDNESDAY_10)
     OutboundAction.objects.all().delete()
-    Lead.objects.update(next_action_at=WEDNESDAY_10)
+    Lead.objects.update(next_action_at=WEDNESDAY_10, sender=None)  # the same work as the first run
     LeadFactory.create_batch(300, campaign=campaign, next_action_at=later(WEDNESDAY_10, days=3))
     with CaptureQueriesContext(connection) as many:
         planner.plan_due(now=WEDNESDAY_10)
