@@ -18,7 +18,6 @@ from .services import (
     account_sync,
     rate_usage_recount,
     rate_usage_reset,
-    usage_today,
 )
 from .unipile import UnipileError
 
@@ -83,10 +82,7 @@ class LinkedInAccountAdmin(admin.ModelAdmin):
 
     def _today(self, obj) -> RateUsage:
         today = obj.today()
-        usages = getattr(obj, "recent_usages", None)
-        if usages is None:
-            return usage_today([obj])[obj.pk]
-        return next((u for u in usages if u.day == today), None) or RateUsage(account=obj, day=today)
+        return next((u for u in obj.recent_usages if u.day == today), None) or RateUsage(account=obj, day=today)
 
     @admin.display(description="invites today")
     def invites_today(self, obj):

@@ -49,24 +49,6 @@ def account_resume(*, account: LinkedInAccount) -> LinkedInAccount:
     return account
 
 
-def usage_today(accounts, *, now=None) -> dict[int, RateUsage]:
-    """Today's RateUsage per account id, each in its own calendar, in one query. Missing rows are zero rows."""
-    now = now or timezone.now()
-    accounts = list(accounts)
-    days = {a.pk: a.today(now) for a in accounts}
-    if not days:
-        return {}
-    rows = RateUsage.objects.filter(account_id__in=days, day__in=set(days.values()))
-    found = {(r.account_id, r.day): r for r in rows}
-    return {pk: found.get((pk, day)) or RateUsage(account_id=pk, day=day) for pk, day in days.items()}
-
-
-def weekly_invites(account: LinkedInAccount, day: dt.date) -> int:
-    """Invitations over the 7 days ending on `day` (a rolling week, as LinkedIn counts)."""
-    rows = RateUsage.objects.filter(account=account, day__gt=day - dt.timedelta(days=7), day__lte=day)
-    return sum(rows.values_list("invites", flat=True))
-
-
 def _log(user, obj, message: str) -> None:
     LogEntry.objects.log_actions(
         user_id=user.pk, queryset=[obj], action_flag=CHANGE, change_message=message, single_object=True
