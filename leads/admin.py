@@ -16,6 +16,7 @@ from outreach.csvutils import streaming_csv_response
 
 from . import importing
 from .models import DoNotContact, Event, Lead
+from .selectors import EXPORT_HEADER, lead_export_rows
 from .services import (
     InvalidTransition,
     LeadActionRefused,
@@ -33,54 +34,6 @@ from .services import (
 Campaign = Lead._meta.get_field("campaign").related_model  # named, not imported: leads sits left of campaigns
 IMPORT_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
 LEAD_REFUSALS = (InvalidTransition, LeadActionRefused)
-EXPORT_HEADER = [
-    "id",
-    "campaign",
-    "first name",
-    "last name",
-    "company",
-    "title",
-    "email",
-    "linkedin url",
-    "public identifier",
-    "provider id",
-    "status",
-    "current step",
-    "next action at",
-    "sender",
-    "invited at",
-    "connected at",
-    "replied at",
-    "last error",
-]
-
-
-def _iso(value):
-    return value.isoformat() if value else ""
-
-
-def lead_export_rows(queryset):
-    for lead in queryset.select_related("campaign", "sender").iterator(chunk_size=2000):
-        yield [
-            lead.pk,
-            lead.campaign.name,
-            lead.first_name,
-            lead.last_name,
-            lead.company,
-            lead.title,
-            lead.email,
-            lead.linkedin_url,
-            lead.public_identifier,
-            lead.provider_id,
-            lead.status,
-            lead.current_step,
-            _iso(lead.next_action_at),
-            lead.sender.name if lead.sender else "",
-            _iso(lead.invited_at),
-            _iso(lead.connected_at),
-            _iso(lead.replied_at),
-            lead.last_error,
-        ]
 
 
 class MoveForm(forms.Form):

@@ -27,3 +27,53 @@ def pick_lead(leads, *, account_id: int, chat_id: str = "") -> Lead | None:
         if chosen:
             return max(chosen, key=lambda lead: lead.pk)
     return None
+
+
+EXPORT_HEADER = [
+    "id",
+    "campaign",
+    "first name",
+    "last name",
+    "company",
+    "title",
+    "email",
+    "linkedin url",
+    "public identifier",
+    "provider id",
+    "status",
+    "current step",
+    "next action at",
+    "sender",
+    "invited at",
+    "connected at",
+    "replied at",
+    "last error",
+]
+
+
+def _iso(value):
+    return value.isoformat() if value else ""
+
+
+def lead_export_rows(queryset):
+    for lead in queryset.select_related("campaign", "sender").iterator(chunk_size=2000):
+        yield [
+            lead.pk,
+            lead.campaign.name,
+            lead.first_name,
+            lead.last_name,
+            lead.company,
+            lead.title,
+            lead.email,
+            lead.linkedin_url,
+            lead.public_identifier,
+            lead.provider_id,
+            lead.status,
+            lead.current_step,
+            _iso(lead.next_action_at),
+            lead.sender.name if lead.sender else "",
+            _iso(lead.invited_at),
+            _iso(lead.connected_at),
+            _iso(lead.replied_at),
+            lead.last_error,
+        ]

@@ -204,6 +204,75 @@ if not DEBUG and PUBLIC_BASE_URL.startswith("https://"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600, minimum=0)
 
+# The REST API (/api/v1/). Throttling protects the API; send caps are the engine's business.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/min")
+API_ANON_THROTTLE_RATE = env.str("API_ANON_THROTTLE_RATE", default="60/min")
+for _name in ("API_THROTTLE_RATE", "API_ANON_THROTTLE_RATE"):
+    _rate = globals()[_name]
+    _count, _, _period = _rate.partition("/")
+    if not (_count.isdigit() and int(_count) > 0 and _period[:1] in ("s", "m", "h", "d")):
+        raise ImproperlyConfigured(f"{_name}={_rate!r} must look like 1200/min (a count per s, min, hour or day).")
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+API_IMPORT_MAX_BYTES = env_int("API_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+API_IMPORT_MAX_ROWS = 10_000
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["outreach.api.permissions.ClientRole"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "outreach.api.pagination.ApiCursorPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "outreach.api.filters.StrictOrderingFilter",
+        "outreach.api.filters.LimitedSearchFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["outreach.api.throttling.ApiRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "outreach.api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNICODE_JSON": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Outreach API",
+    "DESCRIPTION": (
+        "LinkedIn outreach back office. Authenticate with `Authorization: Token <key>` "
+        "(`manage.py api_token <username>` issues one) or a browser session. Every list is cursor-paginated "
+        "(`?cursor=&limit=`); every error has the body `{code, message, details}`; every POST accepts an "
+        "`Idempotency-Key` header (replayed for 24 hours)."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1/",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.models.LeadStatus",
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "CampaignKindEnum": "campaigns.models.Campaign.Kind",
+        "StepActionEnum": "campaigns.models.Step.Action",
+        "AccountStatusEnum": "integrations.models.LinkedInAccount.Status",
+        "AccountKindEnum": "integrations.models.LinkedInAccount.Kind",
+        "PauseSourceEnum": "integrations.models.LinkedInAccount.PauseSource",
+        "RoleEnum": "outreach.models.Membership.Role",
+        "EventTypeEnum": "leads.models.EventType",
+        "DoNotContactKindEnum": "leads.models.DoNotContact.Kind",
+        "ImportOutcomeEnum": "leads.importing.Outcome",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "outreach.api.schema.add_error_responses",
+    ],
+}
+
 # Integrations: each turns on only when its variable is set.
 UNIPILE_DSN = env.str("UNIPILE_DSN", default="").strip()
 UNIPILE_API_KEY = env.str("UNIPILE_API_KEY", default="")
@@ -273,6 +342,7 @@ OUTREACH_PERIODIC_TASKS = {
     "campaigns: sync invitations": ("campaigns.tasks.sync_invitations", 6 * 3600 + 7 * 60),
     # The backstop for a missed reply webhook: a reply is caught within this interval.
     "inbox: poll replies": ("inbox.tasks.poll_replies", 10 * 60 + 17),
+    "outreach: purge expired idempotency keys": ("outreach.tasks.purge_idempotency_keys", 3600),
 }
 if UNIPILE_SANDBOX:
     OUTREACH_PERIODIC_TASKS["sandbox: simulate people and deliver webhooks"] = (

@@ -8,3 +8,11 @@ from .models import Heartbeat
 def heartbeat():
     """Proves beat and a worker are running: /healthz shows how long ago this last ran."""
     Heartbeat.objects.update_or_create(name="worker", defaults={"last_seen": timezone.now()})
+
+
+@shared_task(ignore_result=True)
+def purge_idempotency_keys():
+    """Idempotency keys are replayed for 24 hours; older ones go."""
+    from .api.idempotency import purge_expired
+
+    return purge_expired()

@@ -8,7 +8,12 @@ from . import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("outreach.api.urls")),
     path("webhooks/unipile/<str:source>/", unipile_webhook, name="unipile-webhook"),
     # Answers 404 unless UNIPILE_SANDBOX is on (checked per request, refused at start-up when DEBUG is off).
     path("sandbox/unipile/api/v1/", include("integrations.sandbox.urls")),
 ]
+
+# Under /api/ even Django's own 404 and 500 answer with the uniform JSON error body.
+handler404 = "outreach.views.not_found"
+handler500 = "outreach.views.server_error"

@@ -1,0 +1,235 @@
+"""/api/v1/linkedin-accounts and /api/v1/rate-usage."""
+
+import datetime as dt
+
+import django_filters
+from django.db.models import Prefetch
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from campaigns.engine.limits import daily_cap
+from outreach.api.clients import TimezoneField
+from outreach.api.filters import IdFilter
+from outreach.api.permissions import MANAGE
+from outreach.api.serializers import IdField, PkField, ReasonSerializer, StrictModelSerializer
+from outreach.api.views import ApiViewMixin
+from outreach.models import Client
+
+from .models import ActionKind, LinkedInAccount, RateUsage
+from .services import account_pause, account_resume, rate_usage_reset
+
+
+class UsageSerializer(serializers.Serializer):
+    used = serializers.IntegerField()
+    limit = serializers.IntegerField(help_text="Today's effective cap (warm-up ramps it up for new accounts).")
+
+
+class TodaySerializer(serializers.Serializer):
+    day = serializers.DateField(help_text="The account's own calendar day.")
+    invites = UsageSerializer()
+    messages = UsageSerializer()
+    inmails = UsageSerializer()
+    visits = UsageSerializer()
+    invites_this_week = UsageSerializer(help_text="Invitations over the last 7 days against the weekly limit.")
+
+
+class LinkedInAccountSerializer(StrictModelSerializer):
+    id = PkField()
+    client = IdField(queryset=Client.objects.none())
+    timezone = TimezoneField(max_length=64, required=False, allow_null=True)
+    today = serializers.SerializerMethodField()
+    pause_source = serializers.ChoiceField(
+        choices=LinkedInAccount.PauseSource.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Empty when not paused.",
+    )
+
+    class Meta:
+        model = LinkedInAccount
+        fields = [
+            "id",
+            "client",
+            "name",
+            "unipile_account_id",
+            "provider_id",
+            "kind",
+            "status",
+            "timezone",
+            "paused",
+            "paused_reason",
+            "pause_source",
+            "paused_until",
+            "daily_invite_limit",
+            "weekly_invite_limit",
+            "daily_message_limit",
+            "daily_visit_limit",
+            "daily_inmail_limit",
+            "min_seconds_between_actions",
+            "warmup_started_on",
+            "last_action_at",
+            "created_at",
+            "today",
+        ]
+        read_only_fields = [
+            "provider_id",
+            "status",
+            "paused",
+            "paused_reason",
+            "pause_source",
+            "paused_until",
+            "last_action_at",
+            "created_at",
+        ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        view = self.context.get("view")
+        if view is not None:
+            fields["client"].queryset = view.scope(Client.objects.all(), MANAGE, field="pk")
+        if self.instance is not None:
+            fields["client"].read_only = True
+            fields["unipile_account_id"].read_only = True
+        return fields
+
+    @extend_schema_field(TodaySerializer)
+    def get_today(self, obj: LinkedInAccount) -> dict:
+        today = obj.today()
+        recent = getattr(obj, "recent_usages", None)
+        if recent is None:
+            recent = list(obj.rate_usages.filter(day__gt=today - dt.timedelta(days=7), day__lte=today))
+        usage = next((u for u in recent if u.day == today), None) or RateUsage(account=obj, day=today)
+        week = sum(u.invites for u in recent if today - dt.timedelta(days=7) < u.day <= today)
+        result = {"day": today, "invites_this_week": {"used": week, "limit": obj.weekly_invite_limit}}
+        for kind, counter in RateUsage.COUNTER_FOR_KIND.items():
+            result[counter] = {"used": getattr(usage, counter), "limit": daily_cap(obj, ActionKind(kind), today)}
+        return TodaySerializer(result).data
+
+
+class PauseSerializer(ReasonSerializer):
+    until = serializers.DateTimeField(required=False, allow_null=True, help_text="Resume by itself after this time.")
+
+    def validate_until(self, value):
+        if value is not None and value <= timezone.now():
+            raise serializers.ValidationError("Must be in the future.")
+        return value
+
+
+class AccountFilter(django_filters.FilterSet):
+    client = IdFilter(field_name="client_id")
+    status = django_filters.ChoiceFilter(choices=LinkedInAccount.Status.choices)
+    paused = django_filters.BooleanFilter()
+    kind = django_filters.ChoiceFilter(choices=LinkedInAccount.Kind.choices)
+
+    class Meta:
+        model = LinkedInAccount
+        fields = ["client", "status", "paused", "kind"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Sender accounts with today's usage and limits"),
+    retrieve=extend_schema(summary="A sender account"),
+    create=extend_schema(summary="Add a sender account (client admins)"),
+    partial_update=extend_schema(summary="Change an account's limits or timezone (client admins)"),
+    update=extend_schema(summary="Replace an account's settings (client admins)"),
+)
+class LinkedInAccountViewSet(
+    ApiViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = LinkedInAccountSerializer
+    filterset_class = AccountFilter
+    write_level = MANAGE
+    ordering = ["-id"]
+    ordering_fields = ["name", "created_at", "last_action_at", "id"]
+    search_fields = ["name", "unipile_account_id", "provider_id"]
+
+    def get_queryset(self):
+        utc_today = timezone.now().date()
+        recent = RateUsage.objects.filter(
+            day__range=(utc_today - dt.timedelta(days=8), utc_today + dt.timedelta(days=1))
+        )
+        return self.scope(
+            LinkedInAccount.objects.select_related("client").prefetch_related(
+                Prefetch("rate_usages", queryset=recent, to_attr="recent_usages")
+            )
+        )
+
+    def _answer(self, account):
+        return Response(self.get_serializer(self.get_queryset().get(pk=account.pk)).data)
+
+    @extend_schema(summary="Pause an account", request=PauseSerializer, responses=LinkedInAccountSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        account = self.get_object()
+        form = PauseSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        account_pause(account=account, reason=form.validated_data["reason"], until=form.validated_data.get("until"))
+        return self._answer(account)
+
+    @extend_schema(summary="Resume a paused account", request=None, responses=LinkedInAccountSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        account = self.get_object()
+        account_resume(account=account)
+        return self._answer(account)
+
+
+class RateUsageSerializer(serializers.ModelSerializer):
+    id = PkField()
+    account = IdField(read_only=True)
+
+    class Meta:
+        model = RateUsage
+        fields = ["id", "account", "day", "invites", "messages", "inmails", "visits", "updated_at"]
+
+
+class RateUsageFilter(django_filters.FilterSet):
+    account = IdFilter(field_name="account_id")
+    client = IdFilter(field_name="account__client_id")
+    day_from = django_filters.DateFilter(field_name="day", lookup_expr="gte")
+    day_to = django_filters.DateFilter(field_name="day", lookup_expr="lte")
+
+    class Meta:
+        model = RateUsage
+        fields = ["account", "client", "day_from", "day_to"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Actions counted per account and day"),
+    retrieve=extend_schema(summary="One account's counters for one day"),
+)
+class RateUsageViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = RateUsageSerializer
+    filterset_class = RateUsageFilter
+    client_field = "account__client_id"
+    levels = {"reset": MANAGE}
+    ordering = ["-id"]
+    ordering_fields = ["day", "id"]
+    search_fields = None
+
+    def get_queryset(self):
+        return self.scope(RateUsage.objects.select_related("account"))
+
+    @extend_schema(
+        summary="Set a day's counters back to zero (client admins)",
+        request=ReasonSerializer,
+        responses={200: RateUsageSerializer, 409: OpenApiResponse(description="Refused.")},
+    )
+    @action(detail=True, methods=["post"])
+    def reset(self, request, pk=None):
+        usage = self.get_object()
+        form = ReasonSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        rate_usage_reset(
+            usages=RateUsage.objects.filter(pk=usage.pk), reason=form.validated_data["reason"], user=request.user
+        )
+        usage.refresh_from_db()
+        return Response(self.get_serializer(usage).data)

@@ -1,0 +1,37 @@
+"""/api/v1/: the resources, the OpenAPI schema and its two documentation pages (assets served locally)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from campaigns.api import CampaignViewSet
+from integrations.api import LinkedInAccountViewSet, RateUsageViewSet
+from leads.api import DoNotContactViewSet, EventViewSet, LeadViewSet
+
+from .clients import ClientViewSet, MembershipViewSet
+
+
+class Router(SimpleRouter):
+    """Ids are digits; anything else under a resource is a 404 without reaching the view."""
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        return rf"(?P<{lookup_prefix}pk>[0-9]+)"
+
+
+router = Router(trailing_slash=False)
+router.register("clients", ClientViewSet, basename="client")
+router.register("memberships", MembershipViewSet, basename="membership")
+router.register("linkedin-accounts", LinkedInAccountViewSet, basename="linkedin-account")
+router.register("rate-usage", RateUsageViewSet, basename="rate-usage")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("leads", LeadViewSet, basename="lead")
+router.register("do-not-contact", DoNotContactViewSet, basename="do-not-contact")
+router.register("events", EventViewSet, basename="event")
+
+app_name = "api"
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("", include(router.urls)),
+]

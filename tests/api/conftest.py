@@ -1,0 +1,67 @@
+"""A world of two clients with users in every role, data in both, and API clients per user."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from leads.models import DoNotContact, Event, EventType, LeadStatus
+from outreach.models import Membership
+from tests import factories
+
+
+@dataclass
+class Side:
+    client: object
+    account: object
+    campaign: object
+    lead: object
+    event: object
+    usage: object
+    dnc: object
+    membership: object
+
+
+def _side(name: str, admin_user) -> Side:
+    client = factories.ClientFactory(name=name, slug=name.lower())
+    account = factories.AccountFactory(client=client, name=f"{name} sender")
+    campaign = factories.CampaignFactory(client=client, name=f"{name} campaign")
+    campaign.senders.add(account)
+    factories.StepFactory(campaign=campaign, position=1, action="invite", template="Hi {first_name}!")
+    factories.StepFactory(campaign=campaign, position=2, action="message", delay_days=2, template="Thanks {first_name}")
+    lead = factories.LeadFactory(campaign=campaign, first_name="Ada", public_identifier=f"ada-{name.lower()}")
+    factories.LeadFactory(campaign=campaign, first_name="Grace", status=LeadStatus.ERROR, resume_status="pending")
+    event = Event.objects.create(lead=lead, account=account, type=EventType.INVITE_SENT, data={"step": 1})
+    usage = factories.RateUsageFactory(account=account, day=timezone.now().date() - dt.timedelta(days=1), invites=3)
+    dnc = DoNotContact.objects.create(client=client, kind="email", value=f"no@{name.lower()}.example")
+    membership = Membership.objects.create(user=admin_user, client=client, role=Membership.Role.ADMIN)
+    return Side(client, account, campaign, lead, event, usage, dnc, membership)
+
+
+@pytest.fixture
+def world(db):
+    users = {role: factories.UserFactory(username=f"{role}-a") for role in ("admin", "agent", "viewer")}
+    users["outsider"] = factories.UserFactory(username="admin-b")
+    users["nobody"] = factories.UserFactory(username="nobody")
+    users["super"] = factories.UserFactory(username="root", is_superuser=True, is_staff=True)
+    a = _side("Acme", users["admin"])
+    b = _side("Bravo", users["outsider"])
+    Membership.objects.create(user=users["agent"], client=a.client, role=Membership.Role.AGENT)
+    Membership.objects.create(user=users["viewer"], client=a.client, role=Membership.Role.VIEWER)
+    DoNotContact.objects.create(client=None, kind="domain", value="global.example")
+    tokens = {name: Token.objects.create(user=user).key for name, user in users.items()}
+    return {"a": a, "b": b, "users": users, "tokens": tokens}
+
+
+def client_for(world, who: str) -> APIClient:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {world['tokens'][who]}")
+    return api
+
+
+@pytest.fixture
+def api(world):
+    return lambda who="admin": client_for(world, who)
