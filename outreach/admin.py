@@ -1,7 +1,10 @@
 from django.apps import apps
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 
+from .api.tokens import api_token_rotate
 from .models import Client, Heartbeat, Membership
 
 admin.site.site_header = "Outreach"
@@ -91,3 +94,27 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class OutreachUserAdmin(UserAdmin):
+    actions = [*UserAdmin.actions, "issue_api_token"]
+
+    @admin.action(description="Issue or rotate API token (shown once)")
+    def issue_api_token(self, request, queryset):
+        inactive = [user.username for user in queryset if not user.is_active]
+        if inactive:
+            self.message_user(request, f"Inactive users get no token: {', '.join(inactive)}.", messages.ERROR)
+            return
+        for user in queryset:
+            token = api_token_rotate(user=user)
+            self.message_user(
+                request,
+                f"New API token for {user.username}: {token.key} (copy it now; any older key is revoked).",
+                messages.SUCCESS,
+            )
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, OutreachUserAdmin)

@@ -140,4 +140,5 @@ class MembershipViewSet(ApiViewMixin, viewsets.ModelViewSet):
     search_fields = ["user__username", "user__email"]
 
     def get_queryset(self):
-        return self.scope(Membership.objects.select_related("user", "client"), MANAGE)
+        # Members of a client see that memberships exist (403 on them); only its admins read and change them.
+        return self.scope(Membership.objects.select_related("user", "client"))

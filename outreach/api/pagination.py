@@ -35,7 +35,7 @@ class ApiCursorPagination(CursorPagination):
         if encoded is None:
             return None
         try:
-            querystring = b64decode(encoded.encode("ascii")).decode("ascii")
+            querystring = b64decode(encoded.encode("ascii"), validate=True).decode("ascii")
             tokens = parse.parse_qs(querystring, keep_blank_values=True)
             offset = int(tokens.get("o", ["0"])[0])
             reverse = bool(int(tokens.get("r", ["0"])[0]))

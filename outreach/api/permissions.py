@@ -67,7 +67,8 @@ class ClientRole(BasePermission):
             return False
         level = level_for(view, request)
         if level == "superuser":
-            return user.is_superuser
+            # On one object the lookup answers first: another client's object stays a 404.
+            return user.is_superuser or getattr(view, "detail", False)
         if user.is_superuser or getattr(view, "detail", False):
             return True
         # Lists and creations: the user must hold the level somewhere; the serializer checks the client.

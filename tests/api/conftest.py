@@ -47,6 +47,8 @@ def world(db):
     users["outsider"] = factories.UserFactory(username="admin-b")
     users["nobody"] = factories.UserFactory(username="nobody")
     users["super"] = factories.UserFactory(username="root", is_superuser=True, is_staff=True)
+    for user in users.values():
+        user.save()  # the factory sets the password without saving it; sessions check it
     a = _side("Acme", users["admin"])
     b = _side("Bravo", users["outsider"])
     Membership.objects.create(user=users["agent"], client=a.client, role=Membership.Role.AGENT)

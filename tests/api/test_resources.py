@@ -331,3 +331,19 @@ def test_lead_delete(world, api):
     _error(api("viewer").delete(f"/api/v1/leads/{lead.pk}"), 403, "permission_denied")
     assert api("agent").delete(f"/api/v1/leads/{lead.pk}").status_code == 204
     assert not Lead.objects.filter(pk=lead.pk).exists()
+
+
+def test_not_acceptable_is_406_json(world, api):
+    response = api("viewer").get("/api/v1/clients", HTTP_ACCEPT="application/xml")
+    _error(response, 406, "not_acceptable")
+
+
+def test_django_level_errors_under_api_are_json(rf):
+    from outreach.views import not_found, server_error
+
+    response = server_error(rf.get("/api/v1/leads"))
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert b'"code": "server_error"' in response.content
+    page = not_found(rf.get("/admin/nope"), Exception("x"))
+    assert page["Content-Type"].startswith("text/html")

@@ -10,6 +10,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -67,7 +69,18 @@ def _run(operation, headers, failures, modes=(GenerationMode.POSITIVE, Generatio
             failures.append(f"{operation.label} ({mode.value}, {strategy_kwargs or 'generated ids'}):\n{exc}")
 
 
+@pytest.fixture
+def keep_test_connection():
+    """The real WSGI handler closes database connections around each request; the test's transaction must live."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.mark.slow
+@pytest.mark.usefixtures("keep_test_connection")
 def test_api_matches_its_schema(world, settings):
     settings.API_THROTTLE_RATE = "1000000/min"
     headers = {"Authorization": f"Token {world['tokens']['admin']}"}
