@@ -173,6 +173,12 @@ class OutboundAction(models.Model):
     last_error = models.TextField(blank=True)
     invitation_id = models.CharField(max_length=100, blank=True)
     chat_id = models.CharField(max_length=100, blank=True)
+    conversation = models.ForeignKey(
+        "inbox.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    send_now = models.BooleanField(
+        default=False, help_text="A staff reply sent outside working hours (still inside the account's caps)."
+    )
     message_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=tz.now, editable=False)
 

@@ -11,3 +11,9 @@ class InboxConfig(AppConfig):
         from .ingest import handle_message_webhook
 
         register_handler("message_received", handle_message_webhook)
+
+        from campaigns.signals import action_sent
+
+        from .services import on_action_sent
+
+        action_sent.connect(on_action_sent, dispatch_uid="inbox.on_action_sent")

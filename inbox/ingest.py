@@ -17,6 +17,8 @@ from leads.models import ACTIVE_STATUSES, Event, EventType, Lead, LeadStatus
 from leads.selectors import leads_of_person, pick_lead
 from leads.services import lead_pause, lead_transition
 
+from .services import ingest_into_inbox
+
 logger = logging.getLogger("outreach.inbox")
 OWN_MESSAGE_WINDOW = dt.timedelta(minutes=30)
 
@@ -123,7 +125,10 @@ def _lead_for(message: IncomingMessage) -> tuple[Lead | None, list[Lead]]:
 
 def ingest(message: IncomingMessage, *, source: str) -> str:
     with transaction.atomic():
-        return _reply(message, source) if message.inbound else _outbound(message)
+        note = _reply(message, source) if message.inbound else _outbound(message)
+        lead, _people = _lead_for(message)
+        ingest_into_inbox(message, lead=lead)
+        return note
 
 
 def _reply(message: IncomingMessage, source: str) -> str:

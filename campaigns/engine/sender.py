@@ -35,6 +35,7 @@ from leads.models import ACTIVE_STATUSES, Event, EventType, Lead, LeadStatus
 from leads.services import InvalidTransition, lead_transition
 
 from ..models import Campaign, OutboundAction, Step
+from ..signals import action_sent
 from . import limits
 from .calendar import WorkCalendar
 
@@ -139,7 +140,8 @@ def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction 
     for candidate in candidates:
         if candidate.action in capped_kinds:
             continue
-        if candidate.lead_id and candidate.step_id and not _calendar(candidate.lead.campaign).is_working_time(now):
+        # Staff replies follow the lead's working hours too, unless staff chose "send now".
+        if candidate.lead_id and not candidate.send_now and not _calendar(candidate.lead.campaign).is_working_time(now):
             reasons.append(f"outside working hours of {candidate.lead.campaign}")
             continue
         with transaction.atomic():
@@ -333,6 +335,8 @@ def record_sent(action: OutboundAction, refs: Refs, now: dt.datetime, *, dry_run
     )
     if action.lead_id:
         _advance_lead(action, now, status_after=STATUS_AFTER_ACTION.get(action.action))
+    if not dry_run:
+        action_sent.send(sender=OutboundAction, action=action, refs=refs, when=now)
     return True
 
 

@@ -1,0 +1,320 @@
+"""Writes on the inbox: conversations and messages upserted idempotently, replies through the send queue,
+and the staff actions (assign, read, snooze, close, link, stop)."""
+
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from campaigns.models import OutboundAction, Step
+from integrations.models import LinkedInAccount
+from leads.models import ACTIVE_STATUSES, Lead
+from leads.services import lead_pause
+
+from .models import Conversation, Message, Participant
+
+logger = logging.getLogger("outreach.inbox")
+PREVIEW_LENGTH = 300
+MAX_REPLY_LENGTH = 8000  # LinkedIn refuses longer messages
+
+
+class InboxActionRefused(Exception):
+    code = "invalid_state_transition"
+
+
+# --- Upserts ---------------------------------------------------------------------------------------
+
+
+def conversation_upsert(
+    *, account: LinkedInAccount, chat_id: str, lead: Lead | None = None, person_name: str = "", person_provider_id=""
+) -> Conversation:
+    """The conversation of (account, chat id), created on first sight; fills the lead and person when learnt."""
+    conversation = Conversation.objects.filter(account=account, chat_id=chat_id).first()
+    if conversation is None:
+        try:
+            with transaction.atomic():
+                conversation = Conversation.objects.create(
+                    client_id=account.client_id,
+                    account=account,
+                    chat_id=chat_id,
+                    lead=lead,
+                    person_name=(person_name or (lead.full_name if lead else ""))[:200],
+                    person_provider_id=person_provider_id[:100],
+                )
+        except IntegrityError:  # created by a concurrent ingestion meanwhile
+            conversation = Conversation.objects.get(account=account, chat_id=chat_id)
+    updates = {}
+    if lead is not None and conversation.lead_id is None:
+        updates["lead"] = lead
+    if person_name and not conversation.person_name:
+        updates["person_name"] = person_name[:200]
+    if person_provider_id and not conversation.person_provider_id:
+        updates["person_provider_id"] = person_provider_id[:100]
+    if updates:
+        Conversation.objects.filter(pk=conversation.pk).update(**updates)
+        for name, value in updates.items():
+            setattr(conversation, name, value)
+    if person_provider_id:
+        Participant.objects.get_or_create(
+            conversation=conversation,
+            provider_id=person_provider_id[:100],
+            defaults={"name": person_name[:200]},
+        )
+    return conversation
+
+
+def _touch(conversation: Conversation, message: Message) -> None:
+    """Counters and the last-message fields, moved by the database so concurrent ingestions add up."""
+    inbound = message.direction == Message.Direction.INBOUND
+    if inbound:
+        # A new reply reopens a closed or snoozed conversation.
+        Conversation.objects.filter(pk=conversation.pk).update(
+            unread_count=F("unread_count") + 1, unread=True, status=Conversation.Status.OPEN, snoozed_until=None
+        )
+    Conversation.objects.filter(pk=conversation.pk).filter(
+        Q(last_message_at__isnull=True) | Q(last_message_at__lte=message.sent_at)
+    ).update(
+        last_message_at=message.sent_at,
+        last_message_preview=message.text[:PREVIEW_LENGTH],
+        last_message_inbound=inbound,
+    )
+
+
+def message_record(
+    *,
+    conversation: Conversation,
+    inbound: bool,
+    text: str,
+    provider_message_id: str,
+    sent_at: dt.datetime,
+    sender_name: str = "",
+) -> tuple[Message, bool]:
+    """Store a message once per provider id; (message, created)."""
+    if provider_message_id:
+        existing = Message.objects.filter(provider_message_id=provider_message_id).first()
+        if existing is not None:
+            return existing, False
+    if not inbound and provider_message_id:
+        # Our own reply, echoed back before or after the sender stored its provider id.
+        own = (
+            Message.objects.filter(
+                conversation=conversation,
+                direction=Message.Direction.OUTBOUND,
+                provider_message_id="",
+                text=text,
+                action__isnull=False,
+            )
+            .order_by("-id")
+            .first()
+        )
+        if own is not None:
+            Message.objects.filter(pk=own.pk).update(provider_message_id=provider_message_id)
+            own.provider_message_id = provider_message_id
+            return own, False
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation,
+                direction=Message.Direction.INBOUND if inbound else Message.Direction.OUTBOUND,
+                text=text,
+                sender_name=sender_name[:200],
+                provider_message_id=provider_message_id[:200],
+                sent_at=sent_at,
+            )
+    except IntegrityError:
+        return Message.objects.get(provider_message_id=provider_message_id), False
+    _touch(conversation, message)
+    return message, True
+
+
+def ingest_into_inbox(incoming, *, lead: Lead | None) -> Message | None:
+    """Called by inbox.ingest for every message learnt from a webhook or polling."""
+    if not incoming.chat_id:
+        return None
+    conversation = conversation_upsert(
+        account=incoming.account,
+        chat_id=incoming.chat_id,
+        lead=lead,
+        person_name=incoming.person_name,
+        person_provider_id=incoming.person_provider_id,
+    )
+    message, _created = message_record(
+        conversation=conversation,
+        inbound=incoming.inbound,
+        text=incoming.text,
+        provider_message_id=incoming.message_id,
+        sent_at=incoming.sent_at,
+        sender_name=incoming.person_name if incoming.inbound else incoming.account.name,
+    )
+    return message
+
+
+def record_engine_send(*, action: OutboundAction, refs, when: dt.datetime) -> None:
+    """A message the engine (or a staff reply) delivered lands in its conversation."""
+    if action.action not in (Step.Action.MESSAGE, Step.Action.INMAIL):
+        return
+    chat_id = refs.chat_id or action.chat_id
+    if not chat_id:
+        return
+    linked = Message.objects.filter(action=action).first()
+    if linked is not None:
+        Message.objects.filter(pk=linked.pk).update(provider_message_id=refs.message_id or "", sent_at=when)
+        return
+    lead = action.lead
+    conversation = action.conversation or conversation_upsert(
+        account=action.account,
+        chat_id=chat_id,
+        lead=lead,
+        person_name=lead.full_name if lead else "",
+        person_provider_id=lead.provider_id if lead and lead.provider_id.startswith("ACo") else "",
+    )
+    if refs.message_id and Message.objects.filter(provider_message_id=refs.message_id).exists():
+        Message.objects.filter(provider_message_id=refs.message_id, action__isnull=True).update(action=action)
+        return
+    message = Message.objects.create(
+        conversation=conversation,
+        direction=Message.Direction.OUTBOUND,
+        text=action.text,
+        sender_name=action.account.name,
+        provider_message_id=refs.message_id or "",
+        sent_at=when,
+        action=action,
+    )
+    _touch(conversation, message)
+
+
+def on_action_sent(sender, *, action, refs, when, **kwargs):
+    """Receiver of campaigns.signals.action_sent. A failure here never undoes the record of a send."""
+    try:
+        with transaction.atomic():
+            record_engine_send(action=action, refs=refs, when=when)
+    except Exception:
+        logger.exception("Could not add sent action %s to the inbox; the message webhook will bring it", action.pk)
+
+
+# --- Replies ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def conversation_reply(
+    *, conversation: Conversation, text: str, user, send_now: bool = False, form_token: str = ""
+) -> tuple[Message, bool]:
+    """Queue a reply on the conversation's sender account; (message, created). The same form token twice
+    returns the first message: a double-submitted form sends once."""
+    text = text.strip()
+    if not text:
+        raise InboxActionRefused("Write something before sending.")
+    if len(text) > MAX_REPLY_LENGTH:
+        raise InboxActionRefused(f"A LinkedIn message holds at most {MAX_REPLY_LENGTH} characters ({len(text)} given).")
+    locked = Conversation.objects.select_for_update().select_related("account", "lead").get(pk=conversation.pk)
+    if form_token:
+        earlier = Message.objects.filter(conversation=locked, form_token=form_token).first()
+        if earlier is not None:
+            return earlier, False
+    now = timezone.now()
+    action = OutboundAction.objects.create(
+        lead=locked.lead,
+        account=locked.account,
+        action=Step.Action.MESSAGE,
+        text=text,
+        chat_id=locked.chat_id,
+        conversation=locked,
+        send_now=send_now,
+        scheduled_for=now,
+    )
+    message = Message.objects.create(
+        conversation=locked,
+        direction=Message.Direction.OUTBOUND,
+        text=text,
+        sender_name=locked.account.name,
+        sent_at=now,
+        action=action,
+        author=user,
+        form_token=form_token[:64],
+    )
+    Conversation.objects.filter(pk=locked.pk).update(
+        unread_count=0,
+        unread=False,
+        last_message_at=now,
+        last_message_preview=text[:PREVIEW_LENGTH],
+        last_message_inbound=False,
+    )
+    if locked.lead is not None and locked.lead.status in ACTIVE_STATUSES:
+        # A person now talks with the lead: the automated sequence must not talk over them.
+        lead_pause(lead=locked.lead, reason="Staff replied from the inbox.", actor=user)
+    if send_now:
+        from campaigns.tasks import send_account
+
+        transaction.on_commit(lambda: send_account.delay(locked.account_id))
+    return message, True
+
+
+# --- Staff actions ---------------------------------------------------------------------------------
+
+
+def _update(conversation: Conversation, **fields) -> Conversation:
+    Conversation.objects.filter(pk=conversation.pk).update(**fields)
+    conversation.refresh_from_db()
+    return conversation
+
+
+def conversation_mark_read(*, conversation: Conversation) -> Conversation:
+    return _update(conversation, unread_count=0, unread=False)
+
+
+def conversation_mark_unread(*, conversation: Conversation) -> Conversation:
+    return _update(conversation, unread_count=F("unread_count") + (0 if conversation.unread_count else 1), unread=True)
+
+
+def conversation_assign(*, conversation: Conversation, user) -> Conversation:
+    """Assign to a user (None: unassign). The user must be able to see the conversation's client."""
+    if user is not None and not (
+        user.is_superuser or user.memberships.filter(client_id=conversation.client_id).exists()
+    ):
+        raise InboxActionRefused(f"{user} is not a member of {conversation.client}.")
+    return _update(conversation, assignee=user)
+
+
+def conversation_snooze(*, conversation: Conversation, until: dt.datetime) -> Conversation:
+    if until <= timezone.now():
+        raise InboxActionRefused("Snooze until a time in the future.")
+    return _update(conversation, status=Conversation.Status.SNOOZED, snoozed_until=until)
+
+
+def conversation_close(*, conversation: Conversation) -> Conversation:
+    if conversation.status == Conversation.Status.CLOSED:
+        raise InboxActionRefused("The conversation is already closed.")
+    return _update(conversation, status=Conversation.Status.CLOSED, snoozed_until=None, unread_count=0, unread=False)
+
+
+def conversation_reopen(*, conversation: Conversation) -> Conversation:
+    if conversation.status == Conversation.Status.OPEN:
+        raise InboxActionRefused("The conversation is already open.")
+    return _update(conversation, status=Conversation.Status.OPEN, snoozed_until=None)
+
+
+def conversation_link_lead(*, conversation: Conversation, lead: Lead) -> Conversation:
+    if lead.campaign.client_id != conversation.client_id:
+        raise InboxActionRefused("That lead belongs to another client.")
+    conversation = _update(conversation, lead=lead)
+    Lead.objects.filter(pk=lead.pk, chat_id="").update(chat_id=conversation.chat_id)
+    return conversation
+
+
+def conversation_stop_sequence(*, conversation: Conversation, user) -> Lead:
+    lead = conversation.lead
+    if lead is None:
+        raise InboxActionRefused("The conversation is not linked to a lead.")
+    if lead.status not in ACTIVE_STATUSES:
+        raise InboxActionRefused(f"The lead's sequence is not running ({lead.get_status_display().lower()}).")
+    return lead_pause(lead=lead, reason="Sequence stopped from the inbox.", actor=user)
+
+
+def wake_snoozed(now: dt.datetime | None = None) -> int:
+    """Snoozed conversations whose time has come are open again."""
+    now = now or timezone.now()
+    return Conversation.objects.filter(status=Conversation.Status.SNOOZED, snoozed_until__lte=now).update(
+        status=Conversation.Status.OPEN, snoozed_until=None
+    )
