@@ -141,6 +141,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "outreach.middleware.ViewerTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "outreach.urls"

@@ -46,6 +46,14 @@ def data(campaign, account, sandbox):
     SandboxWebhook.objects.create(id="wh_1", source="messaging", request_url="http://127.0.0.1:9/x")
     engine.invite(account_id="acc-sandbox", provider_id="ann-lee", message="")
     engine.start_chat(account_id="acc-sandbox", attendee_ids=["bob-ray"], text="Hi", inmail=True)
+    from inbox.services import conversation_upsert, message_record
+
+    conversation = conversation_upsert(
+        account=account, chat_id="chat-admin", lead=lead, person_name="Ann Lee", person_provider_id="ACoAAAnn"
+    )
+    message_record(
+        conversation=conversation, inbound=True, text="=1+1 hello", provider_message_id="m-1", sent_at=timezone.now()
+    )
     return lead
 
 

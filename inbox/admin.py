@@ -1,0 +1,54 @@
+from django.contrib import admin
+
+from outreach.admin_utils import ReadOnlyAdminMixin
+
+from .models import Conversation, Message, Participant
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ["sent_at", "direction", "sender_name", "text", "provider_message_id", "action"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-sent_at"]
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("action")
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "client", "account", "lead", "status", "unread_count", "assignee", "last_message_at"]
+    list_filter = ["status", "unread", "client"]
+    search_fields = ["person_name", "chat_id", "person_provider_id"]
+    list_select_related = ["client", "account", "lead", "assignee"]
+    raw_id_fields = ["lead", "assignee", "account", "client"]
+    readonly_fields = ["chat_id", "unread_count", "last_message_at", "last_message_preview", "created_at"]
+    inlines = [MessageInline]
+    date_hierarchy = "last_message_at"
+    show_full_result_count = False
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["sent_at", "direction", "conversation", "sender_name", "short_text"]
+    list_filter = ["direction"]
+    search_fields = ["provider_message_id"]
+    list_select_related = ["conversation"]
+    show_full_result_count = False
+
+    @admin.display(description="text")
+    def short_text(self, obj):
+        return obj.text[:80]
+
+
+@admin.register(Participant)
+class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "provider_id", "conversation", "is_self"]
+    search_fields = ["provider_id", "name"]
+    list_select_related = ["conversation"]
