@@ -208,8 +208,8 @@ def conversation_reply(
         raise InboxActionRefused("Write something before sending.")
     if len(text) > MAX_REPLY_LENGTH:
         raise InboxActionRefused(f"A LinkedIn message holds at most {MAX_REPLY_LENGTH} characters ({len(text)} given).")
-    locked = Conversation.objects.select_for_update(of=("self",)).select_related("account", "lead").get(
-        pk=conversation.pk
+    locked = (
+        Conversation.objects.select_for_update(of=("self",)).select_related("account", "lead").get(pk=conversation.pk)
     )
     if form_token:
         earlier = Message.objects.filter(conversation=locked, form_token=form_token).first()

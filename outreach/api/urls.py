@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from campaigns.api import CampaignViewSet
+from inbox.api import ConversationViewSet, CountersView
 from integrations.api import LinkedInAccountViewSet, RateUsageViewSet
 from leads.api import DoNotContactViewSet, EventViewSet, LeadViewSet
 
@@ -27,11 +28,13 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("do-not-contact", DoNotContactViewSet, basename="do-not-contact")
 router.register("events", EventViewSet, basename="event")
+router.register("inbox/conversations", ConversationViewSet, basename="conversation")
 
 app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("inbox/counters", CountersView.as_view(), name="inbox-counters"),
     path("", include(router.urls)),
 ]

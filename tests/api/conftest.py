@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from inbox.services import conversation_upsert, message_record
 from leads.models import DoNotContact, Event, EventType, LeadStatus
 from outreach.models import Membership
 from tests import factories
@@ -23,6 +24,7 @@ class Side:
     usage: object
     dnc: object
     membership: object
+    conversation: object
 
 
 def _side(name: str, admin_user) -> Side:
@@ -38,7 +40,17 @@ def _side(name: str, admin_user) -> Side:
     usage = factories.RateUsageFactory(account=account, day=timezone.now().date() - dt.timedelta(days=1), invites=3)
     dnc = DoNotContact.objects.create(client=client, kind="email", value=f"no@{name.lower()}.example")
     membership = Membership.objects.create(user=admin_user, client=client, role=Membership.Role.ADMIN)
-    return Side(client, account, campaign, lead, event, usage, dnc, membership)
+    conversation = conversation_upsert(
+        account=account, chat_id=f"chat-{name}", lead=lead, person_name=f"Ada of {name}", person_provider_id="ACoAAAda"
+    )
+    message_record(
+        conversation=conversation,
+        inbound=True,
+        text=f"Hello from {name}",
+        provider_message_id=f"msg-{name}",
+        sent_at=timezone.now(),
+    )
+    return Side(client, account, campaign, lead, event, usage, dnc, membership, conversation)
 
 
 @pytest.fixture

@@ -47,6 +47,15 @@ DETAIL_ENDPOINTS = [
     ("patch", "/api/v1/do-not-contact/{dnc}", "work", {"reason": "asked"}),
     ("delete", "/api/v1/do-not-contact/{dnc}", "work", None),
     ("get", "/api/v1/events/{event}", "read", None),
+    ("get", "/api/v1/inbox/conversations/{conversation}", "read", None),
+    ("get", "/api/v1/inbox/conversations/{conversation}/messages", "read", None),
+    ("post", "/api/v1/inbox/conversations/{conversation}/reply", "work", {"text": "Thanks!"}),
+    ("post", "/api/v1/inbox/conversations/{conversation}/read", "work", None),
+    ("post", "/api/v1/inbox/conversations/{conversation}/unread", "work", None),
+    ("post", "/api/v1/inbox/conversations/{conversation}/assign", "work", {"assignee": "me"}),
+    ("post", "/api/v1/inbox/conversations/{conversation}/snooze", "work", {"until": "2099-01-01T09:00:00Z"}),
+    ("post", "/api/v1/inbox/conversations/{conversation}/close", "work", None),
+    ("post", "/api/v1/inbox/conversations/{conversation}/reopen", "work", None),
 ]
 LIST_ENDPOINTS = [
     ("/api/v1/clients", "read"),
@@ -57,6 +66,7 @@ LIST_ENDPOINTS = [
     ("/api/v1/leads", "read"),
     ("/api/v1/do-not-contact", "read"),
     ("/api/v1/events", "read"),
+    ("/api/v1/inbox/conversations", "read"),
 ]
 # (path, level, body builder for a side): creations name their client in the body.
 CREATE_ENDPOINTS = [
@@ -84,6 +94,7 @@ def _fill(template, side):
         "lead": side.lead.pk,
         "dnc": side.dnc.pk,
         "event": side.event.pk,
+        "conversation": side.conversation.pk,
     }
     if isinstance(template, str):
         return template.format(**ids)
@@ -143,6 +154,7 @@ def test_lists_show_only_own_clients(world, path, level, role):
         "/api/v1/leads": ("campaign", b.campaign.pk),
         "/api/v1/do-not-contact": ("client", b.client.pk),
         "/api/v1/events": ("lead", b.lead.pk),
+        "/api/v1/inbox/conversations": ("client", b.client.pk),
     }[path]
     owners = {row[owner_field] for row in response.json()["results"]}
     assert (str(foreign) in owners) == (role == "super"), (role, path, owners)

@@ -347,3 +347,41 @@ def test_django_level_errors_under_api_are_json(rf):
     assert b'"code": "server_error"' in response.content
     page = not_found(rf.get("/admin/nope"), Exception("x"))
     assert page["Content-Type"].startswith("text/html")
+
+
+def test_inbox_conversations_messages_reply_and_counters(world, api):
+    a = world["a"]
+    rows = _ok(api("viewer").get("/api/v1/inbox/conversations"))["results"]
+    assert [r["id"] for r in rows] == [str(a.conversation.pk)]
+    assert rows[0]["unread_count"] == 1 and rows[0]["campaign"] == str(a.campaign.pk)
+    assert _ok(api("viewer").get("/api/v1/inbox/counters")) == {
+        "open": 1,
+        "mine": 0,
+        "unassigned": 1,
+        "snoozed": 0,
+        "closed": 0,
+    }
+    assert _ok(api("viewer").get("/api/v1/inbox/conversations?q=Hello"))["results"]
+    assert not _ok(api("viewer").get("/api/v1/inbox/conversations?q=Bravo"))["results"]
+    path = f"/api/v1/inbox/conversations/{a.conversation.pk}"
+    body = _ok(
+        api("agent").post(f"{path}/reply", {"text": "Thanks Ada"}, format="json", HTTP_IDEMPOTENCY_KEY="r1"), 201
+    )
+    assert body["delivery"] == "queued" and body["direction"] == "out"
+    again = api("agent").post(f"{path}/reply", {"text": "Thanks Ada"}, format="json", HTTP_IDEMPOTENCY_KEY="r1")
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    messages = _ok(api("viewer").get(f"{path}/messages"))["results"]
+    assert [m["direction"] for m in messages] == ["in", "out"]
+    assert _ok(api("agent").post(f"{path}/assign", {"assignee": "me"}, format="json"))["assignee"] == "agent-a"
+    _error(api("agent").post(f"{path}/assign", {"assignee": "ghost"}, format="json"), 400, "validation_error")
+    _error(
+        api("agent").post(f"{path}/snooze", {"until": "2001-01-01T00:00:00Z"}, format="json"),
+        409,
+        "invalid_state_transition",
+    )
+    assert _ok(api("agent").post(f"{path}/close"))["status"] == "closed"
+    _error(api("agent").post(f"{path}/close"), 409, "invalid_state_transition")
+    assert _ok(api("agent").post(f"{path}/reopen"))["status"] == "open"
+    _error(api("viewer").post(f"{path}/reply", {"text": "x"}, format="json"), 403, "permission_denied")
+    _error(api("viewer").get("/api/v1/inbox/conversations?status=maybe"), 400, "validation_error")
+    _error(api("viewer").get("/api/v1/inbox/counters?client=x"), 400, "validation_error")
