@@ -1,0 +1,71 @@
+"""A staff member in a real browser: log in, open the inbox, open a conversation, send a reply.
+
+Runs headless in Debian's Chromium through Playwright; .ci/run installs chromium. Skipped with the
+reason when either is missing.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from campaigns.models import OutboundAction
+from inbox.ingest import ingest
+from inbox.models import Message
+from outreach.models import Membership
+
+from .conftest import incoming
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt install chromium)"),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+]
+
+
+@pytest.fixture
+def browser_page():
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1366, "height": 800})
+        yield page
+        browser.close()
+
+
+def test_staff_logs_in_opens_a_conversation_and_replies(live_server, inbox_world, browser_page):
+    w = inbox_world
+    user = get_user_model().objects.create_user("staffer", password="a-long-pass-123", is_staff=True)
+    Membership.objects.create(user=user, client=w["a"], role="agent")
+    ingest(incoming(w["acc_a"], message_id="b1", text="Could we talk on Thursday?"), source="webhook")
+
+    page = browser_page
+    page.goto(f"{live_server.url}/inbox/")
+    assert "/admin/login/" in page.url
+    page.fill("#id_username", "staffer")
+    page.fill("#id_password", "a-long-pass-123")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/inbox/**")
+    assert page.locator("#rows").get_by_text("Ann Lee").is_visible()
+    assert page.get_by_text("Could we talk on Thursday?").is_visible()
+
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "inbox-list.png"), full_page=True)
+    page.keyboard.press("Enter")  # opens the selected (first) conversation
+    page.wait_for_selector("#thread")
+    assert page.locator("#thread").get_by_text("Could we talk on Thursday?").is_visible()
+    page.keyboard.press("r")
+    page.keyboard.type("Thursday at 10 works for me.")
+    page.click("#send")
+    page.wait_for_selector("ul.messages li.success")
+    assert page.locator("#thread").get_by_text("Thursday at 10 works for me.").is_visible()
+    assert page.locator("#thread .pill", has_text="queued").is_visible()
+
+    action = OutboundAction.objects.get(conversation__chat_id="chat-1")
+    assert action.text == "Thursday at 10 works for me." and action.account == w["acc_a"]
+    assert Message.objects.filter(direction="out").count() == 1
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "inbox-conversation.png"), full_page=True)
