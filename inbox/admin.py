@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from outreach.admin_utils import ReadOnlyAdminMixin
 
@@ -49,6 +50,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Participant)
 class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "provider_id", "conversation", "is_self"]
     search_fields = ["provider_id", "name"]
     list_select_related = ["conversation"]

@@ -343,6 +343,7 @@ OUTREACH_PERIODIC_TASKS = {
     "campaigns: sync invitations": ("campaigns.tasks.sync_invitations", 6 * 3600 + 7 * 60),
     # The backstop for a missed reply webhook: a reply is caught within this interval.
     "inbox: poll replies": ("inbox.tasks.poll_replies", 10 * 60 + 17),
+    "inbox: wake snoozed conversations": ("inbox.tasks.wake_snoozed", 60),
     "outreach: purge expired idempotency keys": ("outreach.tasks.purge_idempotency_keys", 3600),
 }
 if UNIPILE_SANDBOX:

@@ -206,3 +206,15 @@ def test_list_query_count_does_not_grow(client, inbox_world, django_assert_max_n
 def test_empty_inbox_has_an_empty_state(client, inbox_world):
     _login(client, inbox_world["users"]["agent"])
     assert "No conversations here" in client.get("/inbox/").content.decode()
+
+
+def test_snoozed_conversations_wake_up(inbox_world, conversations):
+    from inbox.tasks import wake_snoozed
+
+    mine, _ = conversations
+    Conversation.objects.filter(pk=mine.pk).update(
+        status="snoozed", snoozed_until=timezone.now() - dt.timedelta(minutes=1)
+    )
+    assert wake_snoozed() == 1
+    mine.refresh_from_db()
+    assert mine.status == "open" and mine.snoozed_until is None

@@ -36,7 +36,10 @@ class Command(BaseCommand):
         }
         broker = "Redis" if settings.REDIS_URL else f"filesystem queue under {settings.BROKER_DIR}"
         self.stdout.write(
-            self.style.SUCCESS(f"Outreach: http://{addr}/admin/  (broker: {broker})  Ctrl-C stops everything.")
+            self.style.SUCCESS(
+                f"Outreach: admin http://{addr}/admin/  inbox http://{addr}/inbox/  API docs http://{addr}/api/v1/docs/"
+                f"  (broker: {broker})  Ctrl-C stops everything."
+            )
         )
         processes = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()}
 
