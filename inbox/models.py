@@ -41,6 +41,8 @@ class Conversation(models.Model):
                 fields=["client", "status", "-unread", "-last_message_at", "-id"], name="conv_client_status_order"
             ),
             models.Index(fields=["status", "-unread", "-last_message_at", "-id"], name="conv_status_order"),
+            # The counters only ever count unread conversations: a small partial index serves them all.
+            models.Index(fields=["client", "status", "assignee"], condition=Q(unread=True), name="conv_unread"),
             models.Index(fields=["assignee", "status"], name="conv_assignee_status"),
             models.Index(fields=["account", "status"], name="conv_account_status"),
             models.Index(fields=["lead"], name="conv_lead"),

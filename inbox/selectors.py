@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass
 
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.functional import cached_property
 
 from outreach.tenancy import client_ids_for
 
@@ -77,18 +79,31 @@ def inbox_list(user, filters: InboxFilters) -> QuerySet[Conversation]:
 
 def inbox_counters(user, *, client: int | None = None) -> dict[str, int]:
     """Unread conversations per navigation entry, in one query."""
-    queryset = conversations_for(user)
+    queryset = conversations_for(user).filter(unread=True)
     if client:
         queryset = queryset.filter(client_id=client)
-    unread = Q(unread=True)
     open_ = Q(status=Conversation.Status.OPEN)
     return queryset.aggregate(
-        open=Count("id", filter=open_ & unread),
-        mine=Count("id", filter=open_ & unread & Q(assignee=user)),
-        unassigned=Count("id", filter=open_ & unread & Q(assignee__isnull=True)),
-        snoozed=Count("id", filter=Q(status=Conversation.Status.SNOOZED) & unread),
-        closed=Count("id", filter=Q(status=Conversation.Status.CLOSED) & unread),
+        open=Count("id", filter=open_),
+        mine=Count("id", filter=open_ & Q(assignee=user)),
+        unassigned=Count("id", filter=open_ & Q(assignee__isnull=True)),
+        snoozed=Count("id", filter=Q(status=Conversation.Status.SNOOZED)),
+        closed=Count("id", filter=Q(status=Conversation.Status.CLOSED)),
     )
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP rows: page links stay cheap on a list of a million conversations."""
+
+    COUNT_CAP = 5000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: self.COUNT_CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.COUNT_CAP
 
 
 def conversation_messages(conversation: Conversation) -> QuerySet[Message]:

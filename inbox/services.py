@@ -258,7 +258,8 @@ def conversation_reply(
 
 def _update(conversation: Conversation, **fields) -> Conversation:
     Conversation.objects.filter(pk=conversation.pk).update(**fields)
-    conversation.refresh_from_db()
+    # Only the changed fields are read back: the loaded account, lead and client stay loaded.
+    conversation.refresh_from_db(fields=[Conversation._meta.get_field(name).attname for name in fields])
     return conversation
 
 

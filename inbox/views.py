@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -27,7 +26,14 @@ from outreach.tenancy import WORK_ROLES, clients_for
 
 from .forms import LinkLeadForm, ReplyForm, SnoozeForm
 from .models import Conversation
-from .selectors import ASSIGNEE_CHOICES, InboxFilters, conversation_messages, inbox_counters, inbox_list
+from .selectors import (
+    ASSIGNEE_CHOICES,
+    CappedPaginator,
+    InboxFilters,
+    conversation_messages,
+    inbox_counters,
+    inbox_list,
+)
 from .services import (
     InboxActionRefused,
     conversation_assign,
@@ -106,7 +112,7 @@ def _nav_context(request, filters: InboxFilters) -> dict:
 @require_GET
 def conversation_list(request):
     filters = _filters(request)
-    page = Paginator(inbox_list(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(inbox_list(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         **_nav_context(request, filters),
         "page": page,
@@ -285,7 +291,7 @@ def poll(request):
             for m in conversation_messages(conversation).filter(action__isnull=False).order_by("-id")[:20]
         }
     else:
-        page = Paginator(inbox_list(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+        page = CappedPaginator(inbox_list(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
         body["rows_html"] = render_to_string(
             "inbox/_rows.html",
             {"conversations": page.object_list, "qs": _querystring(request), "filters": filters},

@@ -140,6 +140,10 @@ class Event(models.Model):
     """The per-lead event log; analytics are computed from it."""
 
     lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    # The lead's campaign when the event happened, copied on save: analytics group by it without a join.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="events", editable=False
+    )
     account = models.ForeignKey(
         "integrations.LinkedInAccount", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
@@ -158,10 +162,17 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["lead", "occurred_at"], name="event_lead_occurred"),
             models.Index(fields=["type", "occurred_at"], name="event_type_occurred"),
+            models.Index(fields=["campaign", "type", "occurred_at"], name="event_campaign_type_occurred"),
+            models.Index(fields=["account", "type", "occurred_at"], name="event_account_type_occurred"),
         ]
 
     def __str__(self):
         return f"{self.get_type_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.campaign_id is None and self.lead_id is not None:
+            self.campaign_id = self.lead.campaign_id
+        super().save(*args, **kwargs)
 
 
 class DoNotContact(models.Model):

@@ -1,0 +1,308 @@
+"""Analytics, computed in the database from the Event log.
+
+Every figure is one GROUP BY (or a handful of indexed queries) over events filtered by campaign,
+client or account and a time range; nothing loops over leads or days in Python. Date ranges are
+whole days in the client's timezone, end day included.
+
+Definitions (a lead counts once per figure, whatever the number of its events in the range):
+- invited: leads with an invitation sent; accepted: leads whose invitation was accepted;
+  acceptance rate = accepted / invited.
+- messaged: leads sent a message or InMail; messages sent counts the messages themselves.
+- replied: leads who replied; reply rate per invited = replied / invited, per connected =
+  replied / accepted.
+- time to acceptance: from a lead's first invitation to its first acceptance; time to first reply:
+  from a lead's first outreach (invitation, message or InMail) to its first reply. Median and p90
+  are nearest-rank percentiles over the leads whose acceptance (reply) falls in the range.
+"""
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import TruncDate
+
+from integrations.models import LinkedInAccount, RateUsage
+from leads.models import Event, EventType
+
+E = EventType
+OUTREACH_TYPES = [E.INVITE_SENT, E.MESSAGE_SENT, E.INMAIL_SENT]
+MESSAGE_TYPES = [E.MESSAGE_SENT, E.INMAIL_SENT]
+SERIES_TYPES = [E.INVITE_SENT, E.INVITE_ACCEPTED, E.MESSAGE_SENT, E.INMAIL_SENT, E.REPLY_RECEIVED]
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days [first, last] in a timezone, as an aware [start, end) range."""
+
+    first: dt.date
+    last: dt.date
+    zone: ZoneInfo
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.first, dt.time.min, tzinfo=self.zone)
+
+    @property
+    def end(self) -> dt.datetime:
+        return dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time.min, tzinfo=self.zone)
+
+    @property
+    def days(self) -> list[dt.date]:
+        return [self.first + dt.timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+    def previous(self) -> "Period":
+        length = self.last - self.first + dt.timedelta(days=1)
+        return Period(self.first - length, self.last - length, self.zone)
+
+
+def last_days(zone, days: int = 30, today: dt.date | None = None) -> Period:
+    zone = ZoneInfo(str(zone))
+    today = today or dt.datetime.now(zone).date()
+    return Period(today - dt.timedelta(days=days - 1), today, zone)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+@dataclass
+class Summary:
+    invitations_sent: int = 0
+    invited: int = 0
+    accepted: int = 0
+    messages_sent: int = 0
+    messaged: int = 0
+    replies: int = 0
+    replied: int = 0
+    acceptance_rate: float | None = None
+    reply_rate_invited: float | None = None
+    reply_rate_connected: float | None = None
+    time_to_acceptance: dict = field(default_factory=lambda: {"median_hours": None, "p90_hours": None, "leads": 0})
+    time_to_reply: dict = field(default_factory=lambda: {"median_hours": None, "p90_hours": None, "leads": 0})
+
+    @property
+    def funnel(self) -> list[tuple[str, int]]:
+        return [
+            ("Invited", self.invited),
+            ("Accepted", self.accepted),
+            ("Messaged", self.messaged),
+            ("Replied", self.replied),
+        ]
+
+    def as_dict(self) -> dict:
+        return {
+            "invitations_sent": self.invitations_sent,
+            "invited": self.invited,
+            "accepted": self.accepted,
+            "acceptance_rate": self.acceptance_rate,
+            "messages_sent": self.messages_sent,
+            "messaged": self.messaged,
+            "replies": self.replies,
+            "replied": self.replied,
+            "reply_rate_invited": self.reply_rate_invited,
+            "reply_rate_connected": self.reply_rate_connected,
+            "funnel": [{"stage": stage, "leads": leads} for stage, leads in self.funnel],
+            "time_to_acceptance": self.time_to_acceptance,
+            "time_to_reply": self.time_to_reply,
+        }
+
+
+COUNTS = {
+    "invitations_sent": Count("id", filter=Q(type=E.INVITE_SENT)),
+    "invited": Count("lead", filter=Q(type=E.INVITE_SENT), distinct=True),
+    "accepted": Count("lead", filter=Q(type=E.INVITE_ACCEPTED), distinct=True),
+    "messages_sent": Count("id", filter=Q(type__in=MESSAGE_TYPES)),
+    "messaged": Count("lead", filter=Q(type__in=MESSAGE_TYPES), distinct=True),
+    "replies": Count("id", filter=Q(type=E.REPLY_RECEIVED)),
+    "replied": Count("lead", filter=Q(type=E.REPLY_RECEIVED), distinct=True),
+}
+
+
+def _in(events: QuerySet[Event], period: Period) -> QuerySet[Event]:
+    return events.filter(occurred_at__gte=period.start, occurred_at__lt=period.end)
+
+
+def _summary_from(row: dict) -> Summary:
+    summary = Summary(**{name: row.get(name) or 0 for name in COUNTS})
+    summary.acceptance_rate = _ratio(summary.accepted, summary.invited)
+    summary.reply_rate_invited = _ratio(summary.replied, summary.invited)
+    summary.reply_rate_connected = _ratio(summary.replied, summary.accepted)
+    return summary
+
+
+def _percentiles(events: QuerySet[Event], period: Period, *, start_types, end_type) -> dict:
+    """Median and p90 hours from a lead's first start event to its first end event (the end in the period)."""
+    per_lead = (
+        events.filter(lead__isnull=False, type__in=[*start_types, end_type], occurred_at__lt=period.end)
+        .values("lead")
+        .annotate(
+            began=Min("occurred_at", filter=Q(type__in=start_types)),
+            ended=Min("occurred_at", filter=Q(type=end_type)),
+        )
+        .filter(began__isnull=False, ended__gte=period.start, ended__lt=period.end)
+        .filter(ended__gte=F("began"))
+        .annotate(took=ExpressionWrapper(F("ended") - F("began"), output_field=DurationField()))
+        .order_by("took", "lead")
+    )
+    count = per_lead.count()
+    if not count:
+        return {"median_hours": None, "p90_hours": None, "leads": 0}
+
+    def rank(p: float) -> float:
+        took = per_lead.values_list("took", flat=True)[max(0, math.ceil(p * count) - 1)]
+        return round(took.total_seconds() / 3600, 1)
+
+    return {"median_hours": rank(0.5), "p90_hours": rank(0.9), "leads": count}
+
+
+def summary(events: QuerySet[Event], period: Period) -> Summary:
+    result = _summary_from(_in(events, period).aggregate(**COUNTS))
+    result.time_to_acceptance = _percentiles(events, period, start_types=[E.INVITE_SENT], end_type=E.INVITE_ACCEPTED)
+    result.time_to_reply = _percentiles(events, period, start_types=OUTREACH_TYPES, end_type=E.REPLY_RECEIVED)
+    return result
+
+
+def campaign_events(campaign) -> QuerySet[Event]:
+    return Event.objects.filter(campaign=campaign)
+
+
+def client_events(client) -> QuerySet[Event]:
+    return Event.objects.filter(campaign__client=client)
+
+
+def account_events(account) -> QuerySet[Event]:
+    return Event.objects.filter(account=account)
+
+
+def summaries_by(events: QuerySet[Event], period: Period, key: str) -> dict:
+    """One Summary per value of key (campaign, account) in one GROUP BY; no percentiles."""
+    rows = _in(events, period).values(key).annotate(**COUNTS).order_by(key)
+    return {row[key]: _summary_from(row) for row in rows}
+
+
+def daily_series(events: QuerySet[Event], period: Period) -> list[dict]:
+    """Per day of the period: invitations, acceptances, messages (with InMails) and replies."""
+    rows = (
+        _in(events, period)
+        .filter(type__in=SERIES_TYPES)
+        .annotate(day=TruncDate("occurred_at", tzinfo=period.zone))
+        .values("day", "type")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_day = {day: {"day": day, "invites": 0, "accepted": 0, "messages": 0, "replies": 0} for day in period.days}
+    column = {
+        E.INVITE_SENT: "invites",
+        E.INVITE_ACCEPTED: "accepted",
+        E.MESSAGE_SENT: "messages",
+        E.INMAIL_SENT: "messages",
+        E.REPLY_RECEIVED: "replies",
+    }
+    for row in rows:
+        if row["day"] in by_day:
+            by_day[row["day"]][column[row["type"]]] += row["n"]
+    return list(by_day.values())
+
+
+def step_variants(events: QuerySet[Event], period: Period) -> list[dict]:
+    """Per step and A/B variant: how many were sent, and how many replies followed it.
+
+    A reply is credited to the last step sent to that lead before the reply.
+    """
+    sent = (
+        _in(events, period)
+        .filter(type__in=OUTREACH_TYPES)
+        .annotate(step=KT("data__step"), variant=KT("data__variant"))
+        .exclude(step__isnull=True)
+        .values("step", "variant")
+        .annotate(sent=Count("id"), leads=Count("lead", distinct=True))
+        .order_by()
+    )
+    last_step = Event.objects.filter(
+        lead=OuterRef("lead"), type__in=OUTREACH_TYPES, occurred_at__lte=OuterRef("occurred_at")
+    ).order_by("-occurred_at", "-id")
+    replies = (
+        _in(events, period)
+        .filter(type=E.REPLY_RECEIVED)
+        .annotate(
+            step=Subquery(last_step.annotate(s=KT("data__step")).values("s")[:1]),
+            variant=Subquery(last_step.annotate(v=KT("data__variant")).values("v")[:1]),
+        )
+        .exclude(step__isnull=True)
+        .values("step", "variant")
+        .annotate(replies=Count("id"), replied=Count("lead", distinct=True))
+        .order_by()
+    )
+    table: dict[tuple[str, str], dict] = {}
+    for row in sent:
+        variant = row["variant"] if row["variant"] in ("A", "B") else ""
+        entry = table.setdefault((str(row["step"]), variant), {"sent": 0, "leads": 0, "replies": 0, "replied": 0})
+        entry["sent"] += row["sent"]
+        entry["leads"] += row["leads"]
+    for row in replies:
+        variant = row["variant"] if row["variant"] in ("A", "B") else ""
+        entry = table.setdefault((str(row["step"]), variant), {"sent": 0, "leads": 0, "replies": 0, "replied": 0})
+        entry["replies"] += row["replies"]
+        entry["replied"] += row["replied"]
+    result = []
+    for (step, variant), entry in sorted(table.items(), key=lambda item: (int(item[0][0] or 0), item[0][1])):
+        result.append(
+            {
+                "step": int(step) if step.isdigit() else None,
+                "variant": variant,
+                **entry,
+                "reply_rate": _ratio(entry["replied"], entry["leads"]),
+            }
+        )
+    return result
+
+
+def account_usage(accounts: QuerySet[LinkedInAccount], period: Period) -> list[dict]:
+    """Per account and day with activity: what was used against the daily limits."""
+    rows = (
+        RateUsage.objects.filter(account__in=accounts, day__gte=period.first, day__lte=period.last)
+        .select_related("account")
+        .order_by("account__name", "day")
+    )
+    return [
+        {
+            "account": usage.account,
+            "day": usage.day,
+            "invites": (usage.invites, usage.account.daily_invite_limit),
+            "messages": (usage.messages, usage.account.daily_message_limit),
+            "inmails": (usage.inmails, usage.account.daily_inmail_limit),
+            "visits": (usage.visits, usage.account.daily_visit_limit),
+        }
+        for usage in rows
+    ]
+
+
+def account_utilization(accounts: QuerySet[LinkedInAccount], period: Period) -> list[dict]:
+    """Per account over the period: actions used against what the limits allowed (days x daily limit)."""
+    days = len(period.days)
+    totals = (
+        RateUsage.objects.filter(account__in=accounts, day__gte=period.first, day__lte=period.last)
+        .values("account")
+        .annotate(invites=Sum("invites"), messages=Sum("messages"), inmails=Sum("inmails"), visits=Sum("visits"))
+    )
+    by_account = {row["account"]: row for row in totals}
+    result = []
+    for account in accounts.order_by("name"):
+        row = by_account.get(account.pk, {})
+        invites, messages = row.get("invites") or 0, row.get("messages") or 0
+        result.append(
+            {
+                "account": account,
+                "invites": invites,
+                "invite_capacity": account.daily_invite_limit * days,
+                "messages": messages,
+                "message_capacity": account.daily_message_limit * days,
+                "utilization": _ratio(
+                    invites + messages, (account.daily_invite_limit + account.daily_message_limit) * days
+                ),
+            }
+        )
+    return result

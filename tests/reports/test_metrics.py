@@ -1,0 +1,117 @@
+"""Metric definitions on a hand-built event log, with the numbers worked out by hand."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from leads.models import Event
+from reports import selectors
+from reports.selectors import Period
+from tests import factories
+
+UTC = dt.UTC
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def at(day, hour, minute=0):
+    return dt.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def log(db):
+    client = factories.ClientFactory(timezone="Europe/Paris")
+    account = factories.AccountFactory(client=client)
+    campaign = factories.CampaignFactory(client=client)
+    other = factories.CampaignFactory(client=client)
+    leads = {n: factories.LeadFactory(campaign=campaign) for n in range(1, 6)}
+    stray = factories.LeadFactory(campaign=other)
+
+    def event(lead, type, when, **data):
+        Event.objects.create(lead=lead, account=account, type=type, occurred_at=when, data=data)
+
+    l1, l2, l3, l4, l5 = (leads[n] for n in range(1, 6))
+    event(l1, "invite_sent", at(9, 9), step=1, variant="A")
+    event(l1, "invite_accepted", at(9, 19))
+    event(l1, "message_sent", at(10, 9), step=2, variant="A")
+    event(l1, "reply_received", at(10, 13))
+    event(l1, "reply_received", at(10, 14))
+    event(l2, "invite_sent", at(9, 10), step=1, variant="B")
+    event(l2, "invite_accepted", at(11, 10))
+    event(l2, "message_sent", at(12, 9), step=2, variant="A")
+    event(l3, "invite_sent", at(10, 8), step=1, variant="A")
+    event(l4, "invite_sent", at(10, 9), step=1, variant="B")
+    event(l4, "reply_received", at(10, 11))
+    event(l5, "invite_sent", at(8, 22, 30), step=1, variant="A")  # 23:30 in Paris on the 8th: before the range
+    event(l5, "invite_accepted", at(9, 0, 30))  # 01:30 in Paris on the 9th: inside
+    event(l3, "message_sent", at(15, 23, 30), step=2, variant="A")  # 00:30 in Paris on the 16th: after
+    event(stray, "invite_sent", at(10, 9), step=1, variant="A")  # another campaign
+    return campaign, account, Period(dt.date(2026, 11, 9), dt.date(2026, 11, 15), PARIS)
+
+
+def test_campaign_summary(log):
+    campaign, _account, period = log
+    s = selectors.summary(selectors.campaign_events(campaign), period)
+    assert (s.invitations_sent, s.invited, s.accepted) == (4, 4, 3)
+    assert s.acceptance_rate == 0.75
+    assert (s.messages_sent, s.messaged) == (2, 2)
+    assert (s.replies, s.replied) == (3, 2)
+    assert s.reply_rate_invited == 0.5 and s.reply_rate_connected == 0.6667
+    assert s.funnel == [("Invited", 4), ("Accepted", 3), ("Messaged", 2), ("Replied", 2)]
+    assert s.time_to_acceptance == {"median_hours": 10.0, "p90_hours": 48.0, "leads": 3}
+    assert s.time_to_reply == {"median_hours": 2.0, "p90_hours": 28.0, "leads": 2}
+
+
+def test_daily_series_uses_the_clients_days(log):
+    campaign, _account, period = log
+    series = {row["day"]: row for row in selectors.daily_series(selectors.campaign_events(campaign), period)}
+    assert len(series) == 7
+    assert series[dt.date(2026, 11, 9)] == {
+        "day": dt.date(2026, 11, 9),
+        "invites": 2,
+        "accepted": 2,
+        "messages": 0,
+        "replies": 0,
+    }
+    assert series[dt.date(2026, 11, 10)] == {
+        "day": dt.date(2026, 11, 10),
+        "invites": 2,
+        "accepted": 0,
+        "messages": 1,
+        "replies": 3,
+    }
+    assert series[dt.date(2026, 11, 11)]["accepted"] == 1
+    assert series[dt.date(2026, 11, 12)]["messages"] == 1
+    assert sum(row["messages"] for row in series.values()) == 2  # the one on the 16th (Paris) is outside
+
+
+def test_replies_by_step_and_variant(log):
+    campaign, _account, period = log
+    table = selectors.step_variants(selectors.campaign_events(campaign), period)
+    assert table == [
+        {"step": 1, "variant": "A", "sent": 2, "leads": 2, "replies": 0, "replied": 0, "reply_rate": 0.0},
+        {"step": 1, "variant": "B", "sent": 2, "leads": 2, "replies": 1, "replied": 1, "reply_rate": 0.5},
+        {"step": 2, "variant": "A", "sent": 2, "leads": 2, "replies": 2, "replied": 1, "reply_rate": 0.5},
+    ]
+
+
+def test_summaries_by_campaign_compare_campaigns(log):
+    campaign, account, period = log
+    rows = selectors.summaries_by(selectors.client_events(campaign.client), period, "campaign")
+    assert rows[campaign.pk].invited == 4
+    other = next(pk for pk in rows if pk != campaign.pk)
+    assert rows[other].invited == 1 and rows[other].replied == 0
+    by_account = selectors.summaries_by(selectors.account_events(account), period, "account")
+    assert by_account[account.pk].invitations_sent == 5
+
+
+def test_empty_range_gives_zeros_and_no_rates(log):
+    campaign, _account, _period = log
+    empty = Period(dt.date(2026, 1, 1), dt.date(2026, 1, 7), PARIS)
+    s = selectors.summary(selectors.campaign_events(campaign), empty)
+    assert s.invited == 0 and s.acceptance_rate is None and s.time_to_reply["median_hours"] is None
+
+
+def test_event_campaign_is_copied_from_the_lead(log):
+    campaign, _account, _period = log
+    assert not Event.objects.filter(lead__campaign=campaign).exclude(campaign=campaign).exists()
