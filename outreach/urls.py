@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("outreach.api.urls")),
     path("inbox/", include("inbox.urls")),
+    path("reports/", include("reports.urls")),
     path("webhooks/unipile/<str:source>/", unipile_webhook, name="unipile-webhook"),
     # Answers 404 unless UNIPILE_SANDBOX is on (checked per request, refused at start-up when DEBUG is off).
     path("sandbox/unipile/api/v1/", include("integrations.sandbox.urls")),

@@ -1,0 +1,161 @@
+"""/reports/: per client and campaign, over a date range in the client's timezone; every table exports as CSV."""
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.dateparse import parse_date
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
+
+from campaigns.models import Campaign
+from integrations.models import LinkedInAccount
+from outreach.csvutils import streaming_csv_response
+from outreach.tenancy import clients_for
+
+from . import charts, selectors
+from .selectors import Period
+
+MAX_DAYS = 366
+EXPORTS = ("daily", "campaigns", "steps", "accounts", "funnel")
+
+
+def _period(request, zone) -> tuple[Period, list[str]]:
+    default = selectors.last_days(zone, 30)
+    errors = []
+    first = _date(request.GET.get("from")) if request.GET.get("from") else default.first
+    last = _date(request.GET.get("to")) if request.GET.get("to") else default.last
+    if first is None or last is None:
+        errors.append("Dates are written YYYY-MM-DD; showing the last 30 days.")
+        return default, errors
+    if first > last:
+        errors.append("The start date is after the end date; showing the last 30 days.")
+        return default, errors
+    if (last - first).days >= MAX_DAYS:
+        errors.append(f"At most {MAX_DAYS} days at once; showing the last {MAX_DAYS} days up to the end date.")
+        first = last - dt.timedelta(days=MAX_DAYS - 1)
+    return Period(first, last, default.zone), errors
+
+
+def _date(raw: str) -> dt.date | None:
+    try:
+        return parse_date(raw[:10])
+    except ValueError:  # well formed, impossible (month 13)
+        return None
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@login_required
+@require_GET
+def index(request):
+    clients = list(clients_for(request.user).order_by("name"))
+    if not clients:
+        return render(request, "reports/index.html", {"clients": []})
+    raw_client = request.GET.get("client", "")
+    client = next((c for c in clients if str(c.pk) == raw_client), clients[0] if not raw_client else None)
+    if client is None:
+        raise Http404("No such client.")
+    period, errors = _period(request, client.timezone)
+    campaigns = list(Campaign.objects.filter(client=client).order_by("name"))
+    raw_campaign = request.GET.get("campaign", "")
+    campaign = next((c for c in campaigns if str(c.pk) == raw_campaign), None)
+    if raw_campaign and campaign is None:
+        raise Http404("No such campaign.")
+    events = selectors.campaign_events(campaign) if campaign else selectors.client_events(client)
+    accounts = LinkedInAccount.objects.filter(client=client)
+
+    export = request.GET.get("export")
+    if export in EXPORTS:
+        return _export(export, events, period, client, campaign, campaigns, accounts)
+
+    summary = selectors.summary(events, period)
+    daily = selectors.daily_series(events, period)
+    by_campaign = selectors.summaries_by(selectors.client_events(client), period, "campaign")
+    labels = [row["day"].strftime("%d %b") for row in daily]
+    chart = charts.line_chart(
+        labels,
+        [
+            charts.Series("Invitations", [row["invites"] for row in daily]),
+            charts.Series("Accepted", [row["accepted"] for row in daily]),
+            charts.Series("Messages", [row["messages"] for row in daily]),
+            charts.Series("Replies", [row["replies"] for row in daily]),
+        ],
+        title="Per day",
+    )
+    funnel = charts.bar_rows(summary.funnel, title="Funnel (leads)")
+    context = {
+        "clients": clients,
+        "client": client,
+        "campaigns": campaigns,
+        "campaign": campaign,
+        "period": period,
+        "errors": errors,
+        "summary": summary,
+        "rates": {
+            "acceptance": _pct(summary.acceptance_rate),
+            "reply_invited": _pct(summary.reply_rate_invited),
+            "reply_connected": _pct(summary.reply_rate_connected),
+        },
+        "chart": mark_safe(chart),  # noqa: S308 - built by charts.py, every text escaped there
+        "funnel": mark_safe(funnel),  # noqa: S308
+        "campaign_rows": [(c, by_campaign.get(c.pk)) for c in campaigns if c.pk in by_campaign],
+        "steps": selectors.step_variants(events, period),
+        "utilization": selectors.account_utilization(accounts, period),
+        "has_data": any(v for name, v in summary.as_dict().items() if name in selectors.COUNTS),
+        "base_qs": f"client={client.pk}&from={period.first}&to={period.last}"
+        + (f"&campaign={campaign.pk}" if campaign else ""),
+    }
+    return render(request, "reports/index.html", context)
+
+
+def _export(kind, events, period, client, campaign, campaigns, accounts):
+    name = f"{client.slug}-{kind}-{period.first}-{period.last}.csv"
+    if kind == "daily":
+        header = ["day", "invitations", "accepted", "messages", "replies"]
+        rows = (
+            [r["day"], r["invites"], r["accepted"], r["messages"], r["replies"]]
+            for r in selectors.daily_series(events, period)
+        )
+    elif kind == "funnel":
+        header = ["stage", "leads"]
+        rows = selectors.summary(events, period).funnel
+    elif kind == "campaigns":
+        by_campaign = selectors.summaries_by(selectors.client_events(client), period, "campaign")
+        header = [
+            "campaign",
+            "invited",
+            "accepted",
+            "acceptance rate",
+            "messages sent",
+            "replied",
+            "reply rate (invited)",
+        ]
+        rows = (
+            [c.name, s.invited, s.accepted, s.acceptance_rate, s.messages_sent, s.replied, s.reply_rate_invited]
+            for c in campaigns
+            if (s := by_campaign.get(c.pk))
+        )
+    elif kind == "steps":
+        header = ["step", "variant", "sent", "leads", "replies", "replied leads", "reply rate"]
+        rows = (
+            [r["step"], r["variant"], r["sent"], r["leads"], r["replies"], r["replied"], r["reply_rate"]]
+            for r in selectors.step_variants(events, period)
+        )
+    else:
+        header = ["account", "invites", "invite capacity", "messages", "message capacity", "utilization"]
+        rows = (
+            [
+                r["account"].name,
+                r["invites"],
+                r["invite_capacity"],
+                r["messages"],
+                r["message_capacity"],
+                r["utilization"],
+            ]
+            for r in selectors.account_utilization(accounts, period)
+        )
+    return streaming_csv_response(name, header, rows)
