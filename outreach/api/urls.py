@@ -8,6 +8,7 @@ from campaigns.api import CampaignViewSet
 from inbox.api import ConversationViewSet, CountersView
 from integrations.api import LinkedInAccountViewSet, RateUsageViewSet
 from leads.api import DoNotContactViewSet, EventViewSet, LeadViewSet
+from reports.api import AccountUsageView, CampaignSummaryView, CampaignTimeseriesView, ClientSummaryView
 
 from .clients import ClientViewSet, MembershipViewSet
 
@@ -36,5 +37,9 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("inbox/counters", CountersView.as_view(), name="inbox-counters"),
+    path("reports/campaigns/<str:pk>/summary", CampaignSummaryView.as_view(), name="report-campaign-summary"),
+    path("reports/campaigns/<str:pk>/timeseries", CampaignTimeseriesView.as_view(), name="report-campaign-timeseries"),
+    path("reports/accounts/<str:pk>/usage", AccountUsageView.as_view(), name="report-account-usage"),
+    path("reports/clients/<str:pk>/summary", ClientSummaryView.as_view(), name="report-client-summary"),
     path("", include(router.urls)),
 ]

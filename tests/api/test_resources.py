@@ -385,3 +385,34 @@ def test_inbox_conversations_messages_reply_and_counters(world, api):
     _error(api("viewer").post(f"{path}/reply", {"text": "x"}, format="json"), 403, "permission_denied")
     _error(api("viewer").get("/api/v1/inbox/conversations?status=maybe"), 400, "validation_error")
     _error(api("viewer").get("/api/v1/inbox/counters?client=x"), 400, "validation_error")
+
+
+def test_report_endpoints(world, api):
+    a = world["a"]
+    body = _ok(api("viewer").get(f"/api/v1/reports/campaigns/{a.campaign.pk}/summary"))
+    assert body["summary"]["invitations_sent"] == 1 and body["summary"]["invited"] == 1
+    assert body["steps"] == [
+        {"step": 1, "variant": "", "sent": 1, "leads": 1, "replies": 0, "replied": 0, "reply_rate": 0.0}
+    ]
+    series = _ok(
+        api("viewer").get(f"/api/v1/reports/campaigns/{a.campaign.pk}/timeseries?from=2026-01-01&to=2026-01-31")
+    )
+    assert len(series["days"]) == 31
+    usage = _ok(api("viewer").get(f"/api/v1/reports/accounts/{a.account.pk}/usage"))
+    assert usage["days"][0]["invites"] == [3, 25]
+    client = _ok(api("viewer").get(f"/api/v1/reports/clients/{a.client.pk}/summary"))
+    assert client["campaigns"][0]["campaign"] == str(a.campaign.pk)
+    _error(
+        api("viewer").get(f"/api/v1/reports/campaigns/{a.campaign.pk}/summary?from=2026-02-30"), 400, "validation_error"
+    )
+    _error(
+        api("viewer").get(f"/api/v1/reports/campaigns/{a.campaign.pk}/summary?from=2026-03-02&to=2026-03-01"),
+        400,
+        "validation_error",
+    )
+    _error(
+        api("viewer").get(f"/api/v1/reports/campaigns/{a.campaign.pk}/summary?from=2020-01-01&to=2026-01-01"),
+        400,
+        "validation_error",
+    )
+    _error(api("viewer").get(f"/api/v1/reports/campaigns/{world['b'].campaign.pk}/summary"), 404, "not_found")

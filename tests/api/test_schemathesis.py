@@ -46,6 +46,9 @@ def _existing_ids(world) -> dict[str, str]:
         "do-not-contact": a.dnc.pk,
         "events": a.event.pk,
         "inbox/conversations": a.conversation.pk,
+        "reports/campaigns": a.campaign.pk,
+        "reports/accounts": a.account.pk,
+        "reports/clients": a.client.pk,
     }
 
 

@@ -1,0 +1,223 @@
+"""/api/v1/reports: summaries and series over a date range (whole days in the client's timezone)."""
+
+import datetime as dt
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaigns.models import Campaign
+from integrations.models import LinkedInAccount
+from outreach.api.exceptions import ApiError
+from outreach.api.permissions import ClientRole, client_ids
+from outreach.api.throttling import ApiRateThrottle
+from outreach.models import Client
+
+from . import selectors
+from .selectors import Period
+
+MAX_DAYS = 366
+RANGE = [
+    OpenApiParameter("from", dt.date, description="First day (YYYY-MM-DD, client's timezone). Default: 30 days ago."),
+    OpenApiParameter("to", dt.date, description="Last day, included. Default: today."),
+]
+
+
+class DurationStatsSerializer(serializers.Serializer):
+    median_hours = serializers.FloatField(allow_null=True)
+    p90_hours = serializers.FloatField(allow_null=True)
+    leads = serializers.IntegerField()
+
+
+class FunnelStageSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    leads = serializers.IntegerField()
+
+
+class SummarySerializer(serializers.Serializer):
+    invitations_sent = serializers.IntegerField()
+    invited = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    acceptance_rate = serializers.FloatField(allow_null=True)
+    messages_sent = serializers.IntegerField()
+    messaged = serializers.IntegerField()
+    replies = serializers.IntegerField()
+    replied = serializers.IntegerField()
+    reply_rate_invited = serializers.FloatField(allow_null=True)
+    reply_rate_connected = serializers.FloatField(allow_null=True)
+    funnel = FunnelStageSerializer(many=True)
+    time_to_acceptance = DurationStatsSerializer()
+    time_to_reply = DurationStatsSerializer()
+
+
+class StepRowSerializer(serializers.Serializer):
+    step = serializers.IntegerField(allow_null=True)
+    variant = serializers.CharField(allow_blank=True)
+    sent = serializers.IntegerField()
+    leads = serializers.IntegerField()
+    replies = serializers.IntegerField()
+    replied = serializers.IntegerField()
+    reply_rate = serializers.FloatField(allow_null=True)
+
+
+class CampaignSummarySerializer(serializers.Serializer):
+    campaign = serializers.CharField()
+    name = serializers.CharField()
+    timezone = serializers.CharField()
+    first_day = serializers.DateField(source="from")
+    last_day = serializers.DateField(source="to")
+    summary = SummarySerializer()
+    steps = StepRowSerializer(many=True)
+
+
+class DayRowSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    invites = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    messages = serializers.IntegerField()
+    replies = serializers.IntegerField()
+
+
+class TimeseriesSerializer(serializers.Serializer):
+    campaign = serializers.CharField()
+    timezone = serializers.CharField()
+    days = DayRowSerializer(many=True)
+
+
+class UsageDaySerializer(serializers.Serializer):
+    day = serializers.DateField()
+    invites = serializers.ListField(child=serializers.IntegerField(), help_text="[used, daily limit]")
+    messages = serializers.ListField(child=serializers.IntegerField())
+    inmails = serializers.ListField(child=serializers.IntegerField())
+    visits = serializers.ListField(child=serializers.IntegerField())
+
+
+class AccountUsageSerializer(serializers.Serializer):
+    account = serializers.CharField()
+    name = serializers.CharField()
+    days = UsageDaySerializer(many=True)
+
+
+class CampaignRowSerializer(serializers.Serializer):
+    campaign = serializers.CharField()
+    name = serializers.CharField()
+    summary = SummarySerializer()
+
+
+class ClientSummarySerializer(serializers.Serializer):
+    client = serializers.CharField()
+    timezone = serializers.CharField()
+    summary = SummarySerializer()
+    campaigns = CampaignRowSerializer(many=True)
+
+
+def _day(request, name: str) -> dt.date | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(
+            400, "validation_error", f"{name}: Use a date like 2026-11-16.", {name: ["Invalid date."]}
+        ) from None
+
+
+def period_of(request, zone) -> Period:
+    default = selectors.last_days(zone, 30)
+    first, last = _day(request, "from") or default.first, _day(request, "to") or default.last
+    if first > last:
+        raise ApiError(400, "validation_error", "from: Must not be after to.", {"from": ["After to."]})
+    if (last - first).days >= MAX_DAYS:
+        raise ApiError(
+            400, "validation_error", f"At most {MAX_DAYS} days at once.", {"to": [f"At most {MAX_DAYS} days."]}
+        )
+    return Period(first, last, default.zone)
+
+
+class ReportView(APIView):
+    permission_classes = [ClientRole]
+    throttle_classes = [ApiRateThrottle]
+
+    def scoped(self, model, field: str):
+        queryset = model.objects.all()
+        if not self.request.user.is_superuser:
+            queryset = queryset.filter(**{f"{field}__in": client_ids(self.request)})
+        return queryset
+
+    def get_object(self, model, field, pk):
+        if not str(pk).isdigit() or not 0 < int(pk) < 2**63:
+            raise ApiError(404, "not_found", "Not found.")
+        return get_object_or_404(self.scoped(model, field), pk=int(pk))
+
+
+class CampaignSummaryView(ReportView):
+    @extend_schema(
+        summary="A campaign's figures over a date range", parameters=RANGE, responses=CampaignSummarySerializer
+    )
+    def get(self, request, pk):
+        campaign = self.get_object(Campaign, "client_id", pk)
+        period = period_of(request, campaign.client.timezone)
+        events = selectors.campaign_events(campaign)
+        return Response(
+            {
+                "campaign": str(campaign.pk),
+                "name": campaign.name,
+                "timezone": str(campaign.client.timezone),
+                "from": period.first,
+                "to": period.last,
+                "summary": selectors.summary(events, period).as_dict(),
+                "steps": selectors.step_variants(events, period),
+            }
+        )
+
+
+class CampaignTimeseriesView(ReportView):
+    @extend_schema(summary="A campaign's figures per day", parameters=RANGE, responses=TimeseriesSerializer)
+    def get(self, request, pk):
+        campaign = self.get_object(Campaign, "client_id", pk)
+        period = period_of(request, campaign.client.timezone)
+        days = selectors.daily_series(selectors.campaign_events(campaign), period)
+        return Response({"campaign": str(campaign.pk), "timezone": str(campaign.client.timezone), "days": days})
+
+
+class AccountUsageView(ReportView):
+    @extend_schema(
+        summary="An account's actions per day against its daily limits",
+        parameters=RANGE,
+        responses=AccountUsageSerializer,
+    )
+    def get(self, request, pk):
+        account = self.get_object(LinkedInAccount, "client_id", pk)
+        period = period_of(request, account.calendar_tz)
+        rows = selectors.account_usage(LinkedInAccount.objects.filter(pk=account.pk), period)
+        days = [
+            {"day": r["day"], **{k: list(r[k]) for k in ("invites", "messages", "inmails", "visits")}} for r in rows
+        ]
+        return Response({"account": str(account.pk), "name": account.name, "days": days})
+
+
+class ClientSummaryView(ReportView):
+    @extend_schema(
+        summary="A client's figures, in all and per campaign", parameters=RANGE, responses=ClientSummarySerializer
+    )
+    def get(self, request, pk):
+        client = self.get_object(Client, "pk", pk)
+        period = period_of(request, client.timezone)
+        events = selectors.client_events(client)
+        by_campaign = selectors.summaries_by(events, period, "campaign")
+        names = dict(Campaign.objects.filter(pk__in=list(by_campaign)).values_list("pk", "name"))
+        return Response(
+            {
+                "client": str(client.pk),
+                "timezone": str(client.timezone),
+                "summary": selectors.summary(events, period).as_dict(),
+                "campaigns": [
+                    {"campaign": str(pk), "name": names.get(pk, ""), "summary": s.as_dict()}
+                    for pk, s in by_campaign.items()
+                    if pk is not None
+                ],
+            }
+        )
