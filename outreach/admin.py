@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .api.tokens import api_token_rotate
 from .models import Client, Heartbeat, Membership
@@ -42,12 +44,23 @@ class ClientAdmin(admin.ModelAdmin):
     list_filter = ["weekly_reports_enabled", "reply_notifications_enabled"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "report_links"]
     inlines = [MembershipInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "timezone", "created_at"]}),
-        ("Reports", {"fields": ["report_recipients", "weekly_reports_enabled", "reply_notifications_enabled"]}),
+        ("Weekly report", {"fields": ["report_recipients", "weekly_reports_enabled", "report_links"]}),
+        ("Reply notifications", {"fields": ["notification_recipients", "reply_notifications_enabled"]}),
     ]
+
+    @admin.display(description="this week's report")
+    def report_links(self, obj):
+        if not obj.pk:
+            return "Save the client first."
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">Preview in the browser</a> · <a href="{}">Send now to an address…</a>',
+            reverse("admin:reports_preview", args=[obj.pk]),
+            reverse("admin:reports_send_now", args=[obj.pk]),
+        )
 
     def get_queryset(self, request):
         # Later apps are named by label, not imported: outreach stays at the root of the dependency graph.

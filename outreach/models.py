@@ -38,6 +38,11 @@ class Client(models.Model):
     )
     weekly_reports_enabled = models.BooleanField("weekly reports", default=True)
     reply_notifications_enabled = models.BooleanField("reply notifications", default=False)
+    notification_recipients = models.TextField(
+        blank=True,
+        validators=[validate_email_list],
+        help_text="Who is emailed when prospects reply (batched into a digest), one per line or comma separated.",
+    )
     created_at = models.DateTimeField(default=tz.now, editable=False)
 
     class Meta:
@@ -49,6 +54,10 @@ class Client(models.Model):
     @property
     def report_recipient_list(self) -> list[str]:
         return parse_email_list(self.report_recipients)
+
+    @property
+    def notification_recipient_list(self) -> list[str]:
+        return parse_email_list(self.notification_recipients)
 
 
 class Membership(models.Model):

@@ -286,6 +286,10 @@ if UNIPILE_SANDBOX and not (DEBUG or TESTING):
 if UNIPILE_DSN and "/" in UNIPILE_DSN.split("://")[-1].rstrip("/"):
     raise ImproperlyConfigured(f"UNIPILE_DSN={UNIPILE_DSN!r} must be host:port, like api27.unipile.com:15744.")
 RESEND_API_KEY = env.str("RESEND_API_KEY", default="")
+RESEND_API_URL = env_url("RESEND_API_URL", "https://api.resend.com", schemes=("http", "https")).rstrip("/")
+RESEND_WEBHOOK_SECRET = env.str("RESEND_WEBHOOK_SECRET", default="")
+# Reply notifications wait this long after the newest reply (more may follow) before the digest goes out.
+REPLY_DIGEST_QUIET_SECONDS = env_int("REPLY_DIGEST_QUIET_SECONDS", 180, minimum=0)
 REPORTS_FROM_EMAIL = env.str("REPORTS_FROM_EMAIL", default="Outreach <reports@localhost>")
 
 # Engine. New accounts (with a warm-up start date) may send this many actions of a kind on their
@@ -344,6 +348,8 @@ OUTREACH_PERIODIC_TASKS = {
     # The backstop for a missed reply webhook: a reply is caught within this interval.
     "inbox: poll replies": ("inbox.tasks.poll_replies", 10 * 60 + 17),
     "inbox: wake snoozed conversations": ("inbox.tasks.wake_snoozed", 60),
+    "reports: weekly reports due": ("reports.tasks.send_weekly_reports", 3600),
+    "reports: reply notification digests": ("reports.tasks.send_reply_digests", 60),
     "outreach: purge expired idempotency keys": ("outreach.tasks.purge_idempotency_keys", 3600),
 }
 if UNIPILE_SANDBOX:

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from integrations.views import unipile_webhook
+from reports.webhooks import resend_webhook
 
 from . import views
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("inbox/", include("inbox.urls")),
     path("reports/", include("reports.urls")),
     path("webhooks/unipile/<str:source>/", unipile_webhook, name="unipile-webhook"),
+    path("webhooks/resend/", resend_webhook, name="resend-webhook"),
     # Answers 404 unless UNIPILE_SANDBOX is on (checked per request, refused at start-up when DEBUG is off).
     path("sandbox/unipile/api/v1/", include("integrations.sandbox.urls")),
 ]

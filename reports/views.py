@@ -3,18 +3,22 @@
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.dateparse import parse_date
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
 
 from campaigns.models import Campaign
 from integrations.models import LinkedInAccount
 from outreach.csvutils import streaming_csv_response
+from outreach.models import Client
 from outreach.tenancy import clients_for
 
-from . import charts, selectors
+from . import charts, emails, selectors
+from .models import ReportOptOut
 from .selectors import Period
 
 MAX_DAYS = 366
@@ -159,3 +163,22 @@ def _export(kind, events, period, client, campaign, campaigns, accounts):
             for r in selectors.account_utilization(accounts, period)
         )
     return streaming_csv_response(name, header, rows)
+
+
+@csrf_exempt  # the signed token is the credential; mail clients POST here for one-click unsubscribe (RFC 8058)
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    try:
+        client_id, email = emails.read_unsubscribe_token(token)
+    except signing.BadSignature:
+        return render(request, "reports/unsubscribe.html", {"invalid": True}, status=400)
+    client = Client.objects.filter(pk=client_id).first()
+    if client is None:
+        return render(request, "reports/unsubscribe.html", {"invalid": True}, status=400)
+    done = ReportOptOut.objects.filter(client=client, email=email).exists()
+    if request.method == "POST" and not done:
+        ReportOptOut.objects.get_or_create(
+            client=client, email=email, defaults={"reason": ReportOptOut.Reason.UNSUBSCRIBED}
+        )
+        done = True
+    return render(request, "reports/unsubscribe.html", {"client": client, "email": email, "done": done})

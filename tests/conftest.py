@@ -1,7 +1,11 @@
+import datetime as dt
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
+from outreach.models import Membership
 from tests import factories
 
 
@@ -80,3 +84,52 @@ def _celery_eager():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def inbox_world(db):
+    """Two clients; an agent and a viewer of the first, an agent of the second; a lead in conversation in each."""
+    a = factories.ClientFactory(name="Acme")
+    b = factories.ClientFactory(name="Bravo")
+    users = {}
+    for name, client, role in (("agent", a, "agent"), ("viewer", a, "viewer"), ("other", b, "agent")):
+        user = factories.UserFactory(username=name)
+        user.save()
+        Membership.objects.create(user=user, client=client, role=role)
+        users[name] = user
+    acc_a = factories.AccountFactory(client=a, name="Sofia Sender")
+    acc_b = factories.AccountFactory(client=b, name="Bruno Sender")
+    camp_a = factories.CampaignFactory(client=a, status="active", name="Founders")
+    camp_a.senders.add(acc_a)
+    factories.StepFactory(campaign=camp_a, position=1, action="message", template="Hi {first_name}")
+    camp_b = factories.CampaignFactory(client=b, status="active", name="Bravo campaign")
+    lead_a = factories.LeadFactory(
+        campaign=camp_a,
+        first_name="Ann",
+        last_name="Lee",
+        provider_id="ACoAAPerson01",
+        status="messaged",
+        sender=acc_a,
+        chat_id="chat-1",
+        current_step=1,
+    )
+    lead_b = factories.LeadFactory(
+        campaign=camp_b,
+        first_name="Bob",
+        last_name="Ray",
+        provider_id="ACoAAPerson02",
+        status="messaged",
+        sender=acc_b,
+        chat_id="chat-b",
+    )
+    return {
+        "a": a,
+        "b": b,
+        "users": users,
+        "acc_a": acc_a,
+        "acc_b": acc_b,
+        "lead_a": lead_a,
+        "lead_b": lead_b,
+        "camp_a": camp_a,
+        "when": timezone.now() - dt.timedelta(minutes=5),
+    }

@@ -54,6 +54,17 @@ def data(campaign, account, sandbox):
     message_record(
         conversation=conversation, inbound=True, text="=1+1 hello", provider_message_id="m-1", sent_at=timezone.now()
     )
+    from reports.models import ReportDelivery, ReportOptOut
+
+    ReportDelivery.objects.create(
+        client=campaign.client,
+        kind="weekly",
+        period="2026-W46",
+        status="stored",
+        html="<p>=1+1 report</p>",
+        recipients=["a@b.example"],
+    )
+    ReportOptOut.objects.create(client=campaign.client, email="gone@b.example", reason="bounced")
     return lead
 
 
@@ -482,3 +493,22 @@ def test_lead_page_says_why_the_lead_is_not_moving(admin_client, campaign):
     lead = LeadFactory(campaign=campaign, status="error", last_error="invalid_recipient")
     response = admin_client.get(reverse("admin:leads_lead_change", args=[lead.pk]))
     assert "Stopped by an error: invalid_recipient" in response.content.decode()
+
+
+def test_client_report_preview_and_send_now_pages(admin_client, data, campaign, settings):
+    client = campaign.client
+    client.report_recipients = "boss@client.example"
+    client.save()
+    change = admin_client.get(reverse("admin:outreach_client_change", args=[client.pk])).content.decode()
+    assert "Preview in the browser" in change
+    preview = admin_client.get(reverse("admin:reports_preview", args=[client.pk]))
+    assert preview.status_code == 200 and b"Weekly report" in preview.content
+    text = admin_client.get(reverse("admin:reports_preview", args=[client.pk]) + "?format=text")
+    assert text["Content-Type"].startswith("text/plain")
+    settings.RESEND_API_KEY = ""
+    page = admin_client.post(
+        reverse("admin:reports_send_now", args=[client.pk]), {"email": "me@agency.example", "week": "2026-W46"}
+    )
+    assert b"RESEND_API_KEY is not set" in page.content
+    bad = admin_client.post(reverse("admin:reports_send_now", args=[client.pk]), {"email": "x", "week": "W99"})
+    assert b"ISO week" in bad.content and b"valid email" in bad.content
