@@ -179,3 +179,7 @@ class ReportOptOutAdmin(admin.ModelAdmin):
     list_filter = ["reason", "client"]
     search_fields = ["email"]
     list_select_related = ["client"]
+
+
+# The admin home is the operator's dashboard (reports/dashboard.py): today per client and account.
+admin.site.index_template = "admin/dashboard_index.html"
