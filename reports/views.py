@@ -108,12 +108,22 @@ def index(request):
         "funnel": mark_safe(funnel),  # noqa: S308
         "campaign_rows": [(c, by_campaign.get(c.pk)) for c in campaigns if c.pk in by_campaign],
         "steps": selectors.step_variants(events, period),
-        "utilization": selectors.account_utilization(accounts, period),
+        "utilization": _with_results(
+            selectors.account_utilization(accounts, period), selectors.summaries_by(events, period, "account")
+        ),
         "has_data": any(v for name, v in summary.as_dict().items() if name in selectors.COUNTS),
         "base_qs": f"client={client.pk}&from={period.first}&to={period.last}"
         + (f"&campaign={campaign.pk}" if campaign else ""),
     }
     return render(request, "reports/index.html", context)
+
+
+def _with_results(rows: list[dict], by_account: dict) -> list[dict]:
+    """Each account's utilization with what its work brought: people invited, accepted and replied."""
+    for row in rows:
+        result = by_account.get(row["account"].pk) or selectors.Summary()
+        row["invited"], row["accepted"], row["replied"] = result.invited, result.accepted, result.replied
+    return rows
 
 
 def _export(kind, events, period, client, campaign, campaigns, accounts):
