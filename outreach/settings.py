@@ -203,7 +203,10 @@ if not DEBUG and PUBLIC_BASE_URL.startswith("https://"):
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600, minimum=0)
+    # A year, subdomains included, preload-ready: turn these down in .env when a subdomain still serves http.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 # The REST API (/api/v1/). Throttling protects the API; send caps are the engine's business.
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/min")
