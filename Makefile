@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test lint bench-import migrate demo clean
+.PHONY: run test lint bench bench-import migrate demo clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Every benchmark on PostgreSQL and Redis (as CI has them); data is built once in outreach_bench and reused.
+bench: export DEBUG ?= true
+bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/outreach_bench
+bench: export REDIS_URL ?= redis://127.0.0.1:6379/3
+bench: $(STAMP)
+	@psql -h 127.0.0.1 -U postgres -lqt 2>/dev/null | cut -d'|' -f1 | grep -qw outreach_bench || createdb -h 127.0.0.1 -U postgres outreach_bench
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py bench
 
 bench-import: export DEBUG ?= true
 bench-import: $(STAMP)

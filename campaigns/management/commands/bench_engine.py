@@ -19,13 +19,14 @@ from campaigns.engine.sender import accounts_with_work, send_for_account
 from campaigns.models import Campaign, OutboundAction, Step
 from integrations.models import LinkedInAccount, RateUsage
 from leads.models import Lead
+from outreach.bench import FiguresMixin
 from outreach.models import Client
 
 SENDERS_PER_CAMPAIGN = 10
 INSERT_BATCH = 5000
 
 
-class Command(BaseCommand):
+class Command(FiguresMixin, BaseCommand):
     help = "Time the plan and send ticks on generated data: manage.py bench_engine --leads 1000000 --accounts 1000"
 
     def add_arguments(self, parser):
@@ -63,6 +64,18 @@ class Command(BaseCommand):
             sent += outcome == "sent"
 
         self.stdout.write(f"database {connection.vendor}: {leads:,} leads, {accounts:,} accounts, {due:,} due")
+        self.figure(
+            f"plan tick, {leads:,} leads, {accounts:,} accounts, {due:,} due",
+            "< 1000 ms",
+            f"{plan_seconds * 1000:.0f} ms, {len(plan_queries)} queries",
+            plan_seconds,
+        )
+        self.figure(
+            "send tick: accounts with work",
+            "< 1000 ms",
+            f"{dispatch_seconds * 1000:.0f} ms, {len(dispatch_queries)} queries",
+            dispatch_seconds,
+        )
         self.stdout.write(
             f"plan tick:   {plan_seconds * 1000:8.1f} ms  {len(plan_queries):4d} queries  ({result})  target < 1000 ms"
         )

@@ -21,6 +21,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from integrations.models import LinkedInAccount
 from leads.models import Lead
+from outreach.bench import FiguresMixin
 from outreach.models import Client, Membership
 
 from ...models import Conversation, Message
@@ -54,7 +55,7 @@ WORDS = [
 ]
 
 
-class Command(BaseCommand):
+class Command(FiguresMixin, BaseCommand):
     help = "Time the inbox pages on generated data: manage.py bench_inbox --conversations 100000 --messages 1000000"
 
     def add_arguments(self, parser):
@@ -109,6 +110,12 @@ class Command(BaseCommand):
             target = "search: no target" if "search" in label else ("ok" if p95 < 150 else "MISSED (p95 < 150 ms)")
             spread = "-".join(str(n) for n in sorted({min(counts), max(counts)}))
             self.stdout.write(f"{label:<22}{p50:>9.1f}{p95:>9.1f}  {spread:>7}  {target}")
+            self.figure(
+                f"inbox {label}, {conversations:,} conversations",
+                "none set" if "search" in label else "p95 < 150 ms",
+                f"p95 {p95:.0f} ms, {spread} queries",
+                None if "search" in label else p95 / 150,
+            )
 
     def _build(self, conversations: int, messages: int, rebuild: bool):
         slug = f"bench-inbox-{conversations}-{messages}"

@@ -14,12 +14,13 @@ from django.db import connection, transaction
 
 from leads import importing
 from leads.models import DoNotContact, Lead
+from outreach.bench import FiguresMixin
 from outreach.models import Client
 
 TARGET_SECONDS_PER_50K = 60.0
 
 
-class Command(BaseCommand):
+class Command(FiguresMixin, BaseCommand):
     help = "Time the CSV lead import (preview and confirmed import) on generated data; cleans up after itself."
 
     def add_arguments(self, parser):
@@ -82,6 +83,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"import:  {import_seconds:6.2f} s   ({rows / import_seconds:,.0f} rows/s)   created {result.created:,}   "
             f"target < {target:.0f} s   ratio {import_seconds / target:.2f}"
+        )
+        self.figure(
+            f"CSV import, {rows:,} rows ({connection.vendor})",
+            f"< {target:.0f} s",
+            f"{import_seconds:.1f} s",
+            import_seconds / target,
         )
 
     def _write_csv(self, path: Path, rows: int, rng: random.Random) -> int:

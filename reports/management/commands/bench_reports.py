@@ -19,6 +19,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from integrations.models import LinkedInAccount
 from leads.models import Event, Lead
+from outreach.bench import FiguresMixin
 from outreach.models import Client
 from reports import selectors
 
@@ -27,7 +28,7 @@ BATCH = 20_000
 TARGET_MS = 300
 
 
-class Command(BaseCommand):
+class Command(FiguresMixin, BaseCommand):
     help = "Time campaign analytics on a generated event log: manage.py bench_reports --events 5000000"
 
     def add_arguments(self, parser):
@@ -75,6 +76,13 @@ class Command(BaseCommand):
             if label.startswith("campaign summary"):
                 target = "ok" if p95 < TARGET_MS else f"MISSED (< {TARGET_MS} ms)"
             self.stdout.write(f"{label:<44}{statistics.median(times):>9.1f}{p95:>9.1f}  {target}")
+            summary = label.startswith("campaign summary")
+            self.figure(
+                f"analytics: {label}, {total:,} events",
+                f"< {TARGET_MS} ms" if summary else "none set",
+                f"p95 {p95:.0f} ms",
+                p95 / TARGET_MS if summary else None,
+            )
 
     def _build(self, events: int, rebuild: bool) -> Client:
         slug = f"bench-reports-{events}"
