@@ -83,7 +83,8 @@ def test_check_deploy_is_clean_when_debug_is_off(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         "OUTREACH_VAR_DIR": str(tmp_path),
     }
-    env.pop("UNIPILE_SANDBOX", None)
+    for name in ("UNIPILE_SANDBOX", "DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL"):
+        env.pop(name, None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
