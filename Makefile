@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test lint bench bench-import migrate demo clean
+.PHONY: run test lint bench soak bench-import migrate demo clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,17 @@ bench: $(STAMP)
 	@psql -h 127.0.0.1 -U postgres -lqt 2>/dev/null | cut -d'|' -f1 | grep -qw outreach_bench || createdb -h 127.0.0.1 -U postgres outreach_bench
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py bench
+
+# The whole system for SOAK_MINUTES under injected faults, on a fresh PostgreSQL database and a Redis db of its own.
+SOAK_MINUTES ?= 10
+soak: export DEBUG = true
+soak: export UNIPILE_SANDBOX = true
+soak: export DATABASE_URL = postgres://postgres@127.0.0.1:5432/outreach_soak
+soak: export REDIS_URL = redis://127.0.0.1:6379/5
+soak: $(STAMP)
+	@dropdb -h 127.0.0.1 -U postgres --if-exists outreach_soak && createdb -h 127.0.0.1 -U postgres outreach_soak
+	@redis-cli -h 127.0.0.1 -n 5 flushdb >/dev/null
+	$(BIN)/python manage.py soak --minutes $(SOAK_MINUTES) --workers 4
 
 bench-import: export DEBUG ?= true
 bench-import: $(STAMP)

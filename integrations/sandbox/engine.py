@@ -225,8 +225,12 @@ def enqueue_webhooks(source: str, event: str, payload: dict, *, account: Sandbox
         if hook.events and event not in hook.events:
             continue
         body = {**payload, "webhook_name": hook.name} if "AccountStatus" not in payload else payload
-        SandboxDelivery.objects.create(webhook=hook, payload=body)
-        queued += 1
+        config = SandboxSettings.load()
+        copies = 2 if random.random() < config.rate_duplicate_webhook else 1  # noqa: S311 - simulation
+        for _ in range(copies):
+            delay = dt.timedelta(seconds=random.uniform(0, config.webhook_jitter_seconds))  # noqa: S311
+            SandboxDelivery.objects.create(webhook=hook, payload=body, next_attempt_at=timezone.now() + delay)
+            queued += 1
     return queued
 
 

@@ -31,6 +31,12 @@ class SandboxSettings(models.Model):
     timeout_seconds = models.FloatField(default=35.0)
     rate_cannot_resend_yet = models.FloatField(default=0.0)
     rate_invalid_recipient = models.FloatField(default=0.0)
+    rate_duplicate_webhook = models.FloatField(
+        default=0.0, help_text="Share of webhook events delivered twice, as Unipile sometimes does."
+    )
+    webhook_jitter_seconds = models.FloatField(
+        default=0.0, help_text="Each webhook waits up to this long before its first attempt: events arrive out of order."
+    )
     daily_invite_limit = models.PositiveIntegerField(default=100)
     weekly_invite_limit = models.PositiveIntegerField(default=200)
     daily_message_limit = models.PositiveIntegerField(default=150)
