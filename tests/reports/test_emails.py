@@ -309,3 +309,23 @@ def test_no_digest_when_notifications_are_off(inbox_world, resend_fake):
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=5), tick=False):
         send_reply_digests()
     assert resend_fake.sent == []
+
+
+def test_resend_signature_is_compared_in_constant_time(monkeypatch):
+    import hmac as hmac_module
+
+    from reports import webhooks
+
+    calls = []
+    real = hmac_module.compare_digest
+    monkeypatch.setattr(webhooks.hmac, "compare_digest", lambda a, b: calls.append(1) or real(a, b))
+    body = b"{}"
+    headers = _signed(body)
+    webhooks.verify(
+        secret=SECRET,
+        msg_id=headers["HTTP_SVIX_ID"],
+        timestamp=headers["HTTP_SVIX_TIMESTAMP"],
+        signatures=headers["HTTP_SVIX_SIGNATURE"],
+        body=body,
+    )
+    assert len(calls) == 2  # every listed signature compared, none by ==
