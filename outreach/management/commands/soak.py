@@ -161,9 +161,9 @@ class Command(BaseCommand):
                     unipile_account_id=f"soak-acc-{n}",
                     provider_id=provider_id,
                     status="OK",
-                    daily_invite_limit=12,
+                    daily_invite_limit=6,
                     weekly_invite_limit=100,
-                    daily_message_limit=20,
+                    daily_message_limit=8,
                     min_seconds_between_actions=10,
                 )
             )
