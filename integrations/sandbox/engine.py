@@ -226,9 +226,9 @@ def enqueue_webhooks(source: str, event: str, payload: dict, *, account: Sandbox
             continue
         body = {**payload, "webhook_name": hook.name} if "AccountStatus" not in payload else payload
         config = SandboxSettings.load()
-        copies = 2 if random.random() < config.rate_duplicate_webhook else 1  # noqa: S311 - simulation
+        copies = 2 if random.random() < config.rate_duplicate_webhook else 1
         for _ in range(copies):
-            delay = dt.timedelta(seconds=random.uniform(0, config.webhook_jitter_seconds))  # noqa: S311
+            delay = dt.timedelta(seconds=random.uniform(0, config.webhook_jitter_seconds))
             SandboxDelivery.objects.create(webhook=hook, payload=body, next_attempt_at=timezone.now() + delay)
             queued += 1
     return queued

@@ -35,7 +35,8 @@ class SandboxSettings(models.Model):
         default=0.0, help_text="Share of webhook events delivered twice, as Unipile sometimes does."
     )
     webhook_jitter_seconds = models.FloatField(
-        default=0.0, help_text="Each webhook waits up to this long before its first attempt: events arrive out of order."
+        default=0.0,
+        help_text="Each webhook waits up to this long before its first attempt: events arrive out of order.",
     )
     daily_invite_limit = models.PositiveIntegerField(default=100)
     weekly_invite_limit = models.PositiveIntegerField(default=200)
