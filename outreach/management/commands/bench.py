@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 FULL = [
     ("leads", "bench_import", {"rows": 50_000}),
+    ("leads", "bench_import", {"rows": 1_000_000}),  # a million-line file: imported whole and checked
     ("campaigns", "bench_engine", {"leads": 1_000_000, "accounts": 1_000, "due": 1_000}),
     ("integrations", "bench_webhooks", {"requests": 3000, "concurrency": 8, "rounds": 3}),
     ("inbox", "bench_inbox", {"conversations": 100_000, "messages": 1_000_000, "requests": 60}),
