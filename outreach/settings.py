@@ -86,8 +86,9 @@ def database_from_env() -> dict:
     else:
         config.setdefault("CONN_MAX_AGE", env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0))
         config["CONN_HEALTH_CHECKS"] = True
-        # Parameters travel separately instead of being quoted into the SQL in Python: cheaper for big bodies.
-        config.setdefault("OPTIONS", {})["server_side_binding"] = True
+        # Client-side binding (psycopg's default): server-side binding caps a query at 65,535 parameters, and
+        # Django's delete collector sends one per related row (deleting a campaign of 100,000 leads failed).
+        config.setdefault("OPTIONS", {})
         # JIT compiling costs more (~80 ms a query) than it saves on our short, index-driven queries.
         config["OPTIONS"].setdefault("options", "-c jit=off")
     return config

@@ -47,9 +47,11 @@ class Command(FiguresMixin, BaseCommand):
                 client.delete()
 
     def _clean(self, campaigns):
-        with transaction.atomic():
-            Lead.objects.filter(campaign__in=campaigns).delete()
-            campaigns.delete()
+        leads = Lead.objects.filter(campaign__in=campaigns)
+        while batch := list(leads.values_list("pk", flat=True)[:10_000]):  # a million leads: in slices
+            with transaction.atomic():
+                Lead.objects.filter(pk__in=batch).delete()
+        campaigns.delete()
 
     def _run(self, campaign, rows, rng):
 
