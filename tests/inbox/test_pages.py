@@ -117,7 +117,10 @@ def test_working_hours_hold_a_reply_unless_send_now(inbox_world, conversations):
     campaign.work_start, campaign.work_end = dt.time(9), dt.time(10)
     campaign.save()
     conversation_reply(conversation=mine, text="Later", user=inbox_world["users"]["agent"])
-    sunday_noon = timezone.make_aware(dt.datetime(2026, 11, 22, 12, 0), campaign.timezone)
+    # The first Sunday after the reply was queued (a fixed date would fall behind the queue as time passes).
+    today = timezone.localdate(timezone=campaign.timezone)
+    sunday = today + dt.timedelta(days=7 - today.isoweekday() or 7)
+    sunday_noon = timezone.make_aware(dt.datetime.combine(sunday, dt.time(12)), campaign.timezone)
     assert "outside working hours" in claim_next(account=inbox_world["acc_a"], now=sunday_noon)
     OutboundAction.objects.update(send_now=True)
     claimed = claim_next(account=inbox_world["acc_a"], now=sunday_noon)
