@@ -136,6 +136,16 @@ class EventType(models.TextChoices):
     LEAD_MOVED = "lead_moved", "Moved to another campaign"
 
 
+# The event types analytics funnels read (status changes and visits, most of the log, are not among them).
+FUNNEL_EVENT_TYPES = [
+    EventType.INVITE_SENT,
+    EventType.INVITE_ACCEPTED,
+    EventType.MESSAGE_SENT,
+    EventType.INMAIL_SENT,
+    EventType.REPLY_RECEIVED,
+]
+
+
 class Event(models.Model):
     """The per-lead event log; analytics are computed from it."""
 
@@ -164,6 +174,14 @@ class Event(models.Model):
             models.Index(fields=["type", "occurred_at"], name="event_type_occurred"),
             models.Index(fields=["campaign", "type", "occurred_at"], name="event_campaign_type_occurred"),
             models.Index(fields=["account", "type", "occurred_at"], name="event_account_type_occurred"),
+            # A campaign's funnel events in lead order: the per-lead summary streams through it (GroupAggregate,
+            # no hash table) and never reads the table. INCLUDE is PostgreSQL's; SQLite gets the plain partial index.
+            models.Index(
+                fields=["campaign", "lead"],
+                include=["type", "occurred_at"],
+                condition=Q(type__in=FUNNEL_EVENT_TYPES, lead__isnull=False),
+                name="event_funnel_by_lead",
+            ),
         ]
 
     def __str__(self):

@@ -137,8 +137,10 @@ class Command(FiguresMixin, BaseCommand):
             self.stdout.write(f"  {made:,} events", ending="\r")
             self.stdout.flush()
         if connection.vendor == "postgresql":
+            # VACUUM as autovacuum would soon: it marks the pages all-visible, so index-only scans stay index-only.
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE leads_event; ANALYZE leads_lead")
+                cursor.execute("VACUUM ANALYZE leads_event")
+                cursor.execute("VACUUM ANALYZE leads_lead")
         self.stdout.write(f"\nBuilt in {time.perf_counter() - started:.0f} s.")
         return client
 
