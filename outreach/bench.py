@@ -1,6 +1,9 @@
 """What every benchmark command reports, so `manage.py bench` can print one table for all of them."""
 
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 @dataclass
@@ -26,3 +29,28 @@ class FiguresMixin:
         if not hasattr(self, "figures"):
             self.figures = []
         self.figures.append(Figure(name, target, measured, ratio))
+
+
+class QueryCounter:
+    """Counts the statements a block runs through a connection.
+
+    Django's CaptureQueriesContext reads the length of a log capped at 9,000 entries: once a long
+    benchmark run has filled it, every block seems to run no query at all.
+    """
+
+    def __init__(self):
+        self.count = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+@contextmanager
+def counting_queries(using=None):
+    counter = QueryCounter()
+    with connections[using or DEFAULT_DB_ALIAS].execute_wrapper(counter):
+        yield counter

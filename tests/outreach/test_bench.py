@@ -20,3 +20,18 @@ def test_bench_quick_prints_one_table(settings):
 def test_bench_refuses_unknown_names():
     with pytest.raises(CommandError, match="unknown benchmark"):
         call_command("bench", "--only=bench_nothing")
+
+
+@pytest.mark.django_db
+def test_query_counter_counts_after_a_long_run_filled_djangos_query_log(settings):
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from outreach.bench import counting_queries
+
+    settings.DEBUG = True
+    connection.queries_log.extend({"sql": "", "time": "0"} for _ in range(connection.queries_limit))
+    with counting_queries() as queries:
+        get_user_model().objects.count()
+        list(get_user_model().objects.all())
+    assert len(queries) == 2

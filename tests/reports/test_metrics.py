@@ -98,7 +98,10 @@ def test_replies_by_step_and_variant(log):
 def test_summaries_by_campaign_compare_campaigns(log):
     campaign, account, period = log
     rows = selectors.summaries_by(selectors.client_events(campaign.client), period, "campaign")
-    assert rows[campaign.pk].invited == 4
+    mine = rows[campaign.pk]
+    # The same definitions as the campaign's own summary, figure for figure.
+    assert (mine.invitations_sent, mine.invited, mine.accepted, mine.messages_sent, mine.messaged) == (4, 4, 3, 2, 2)
+    assert (mine.replies, mine.replied, mine.acceptance_rate, mine.reply_rate_connected) == (3, 2, 0.75, 0.6667)
     other = next(pk for pk in rows if pk != campaign.pk)
     assert rows[other].invited == 1 and rows[other].replied == 0
     by_account = selectors.summaries_by(selectors.account_events(account), period, "account")

@@ -11,7 +11,6 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns.engine.planner import plan_due
@@ -19,7 +18,7 @@ from campaigns.engine.sender import accounts_with_work, send_for_account
 from campaigns.models import Campaign, OutboundAction, Step
 from integrations.models import LinkedInAccount, RateUsage
 from leads.models import Lead
-from outreach.bench import FiguresMixin
+from outreach.bench import FiguresMixin, counting_queries
 from outreach.models import Client
 
 SENDERS_PER_CAMPAIGN = 10
@@ -44,19 +43,19 @@ class Command(FiguresMixin, BaseCommand):
         now = timezone.now().replace(hour=10)  # inside the campaigns' all-day working hours
         self._reset(client, due, now)
 
-        with CaptureQueriesContext(connection) as plan_queries:
+        with counting_queries() as plan_queries:
             started = time.perf_counter()
             result = plan_due(now=now, batch_size=500, max_batches=max(1, due // 500 + 1))
             plan_seconds = time.perf_counter() - started
 
-        with CaptureQueriesContext(connection) as dispatch_queries:
+        with counting_queries() as dispatch_queries:
             started = time.perf_counter()
             busy = accounts_with_work(now)
             dispatch_seconds = time.perf_counter() - started
 
         per_account, per_account_queries, sent = [], [], 0
         for account_id in busy:
-            with CaptureQueriesContext(connection) as queries:
+            with counting_queries() as queries:
                 started = time.perf_counter()
                 outcome = send_for_account(account_id=account_id, now=now).outcome
                 per_account.append(time.perf_counter() - started)

@@ -15,13 +15,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client as TestClient
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns.models import Campaign
 from integrations.models import LinkedInAccount
 from leads.models import Lead
-from outreach.bench import FiguresMixin
+from outreach.bench import FiguresMixin, counting_queries
 from outreach.models import Client, Membership
 
 from ...models import Conversation, Message
@@ -90,7 +89,7 @@ class Command(FiguresMixin, BaseCommand):
             browser.get(path())  # warm the caches of this path
             for _ in range(requests):
                 url = path()
-                with CaptureQueriesContext(connection) as queries:
+                with counting_queries() as queries:
                     started = time.perf_counter()
                     response = browser.get(url)
                     elapsed = (time.perf_counter() - started) * 1000
