@@ -169,6 +169,7 @@ class SandboxDelivery(models.Model):
     last_result = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name_plural = "sandbox deliveries"
         indexes = [models.Index(fields=["delivered_at", "gave_up", "next_attempt_at"])]
 
     def __str__(self):

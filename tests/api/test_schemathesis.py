@@ -107,3 +107,46 @@ def test_api_matches_its_schema(world, settings):
             )
     summary = "\n".join(failure.splitlines()[0] for failure in failures)
     assert not failures, f"{len(failures)} failing run(s):\n{summary}\n\n" + "\n\n".join(failures[:6])
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("keep_test_connection")
+def test_api_call_sequences_follow_their_links(world, settings):
+    """Stateful: schemathesis chains operations through the links it infers (a created object's id fed to
+    the operations on that object), so later calls act on real objects rather than on 404s."""
+    settings.API_THROTTLE_RATE = "1000000/min"
+    headers = {"Authorization": f"Token {world['tokens']['admin']}"}
+    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application, headers=headers)
+    machine = schema.as_state_machine()
+    # Rules are named after the link they follow: "GET_api_v1_leads___200_GetLead__GET_api_v1_leads_id_".
+    links = [name for name in dir(machine) if "_200_" in name or "_201_" in name]
+    calls: list[tuple[str, int]] = []
+
+    class Sequences(machine):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def after_call(self, response, case):
+            calls.append((f"{case.method} {case.path}", response.status_code))
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS, headers=headers)
+
+    Sequences.run(settings=settings_for_sequences())
+    assert len(links) > 40, "schemathesis inferred too few links between operations"
+    assert calls and all(status < 500 for _call, status in calls)
+    # An id taken from an earlier response reaches a real object: an answer other than 404 (or a 400 refusing
+    # the generated body) shows the link was followed.
+    on_real_objects = {call for call, status in calls if "{id}" in call and status not in (400, 404)}
+    assert len(on_real_objects) >= 3, f"the sequences hardly reached existing objects: {sorted(set(calls))}"
+
+
+def settings_for_sequences():
+    return settings(
+        max_examples=MAX_EXAMPLES * 5,
+        stateful_step_count=8,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
