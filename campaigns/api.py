@@ -29,7 +29,7 @@ from leads.models import Lead
 from leads.selectors import EXPORT_HEADER, lead_export_rows
 from outreach.api.clients import TimezoneField
 from outreach.api.exceptions import ApiError
-from outreach.api.filters import IdFilter
+from outreach.api.filters import IdFilter, UtcIsoDateTimeFilter
 from outreach.api.permissions import WORK
 from outreach.api.serializers import ClockTimeField, IdField, PkField, StrictModelSerializer
 from outreach.api.views import ApiViewMixin
@@ -216,8 +216,8 @@ class CampaignFilter(django_filters.FilterSet):
     client = IdFilter(field_name="client_id")
     status = django_filters.MultipleChoiceFilter(choices=Campaign.Status.choices)
     kind = django_filters.ChoiceFilter(choices=Campaign.Kind.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Campaign

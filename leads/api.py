@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from outreach.api.exceptions import ApiError
-from outreach.api.filters import IdFilter
+from outreach.api.filters import IdFilter, UtcIsoDateTimeFilter
 from outreach.api.permissions import WORK, client_ids
 from outreach.api.serializers import (
     IdField,
@@ -123,10 +123,10 @@ class LeadFilter(django_filters.FilterSet):
     client = IdFilter(field_name="campaign__client_id")
     sender = IdFilter(field_name="sender_id")
     status = django_filters.MultipleChoiceFilter(choices=LeadStatus.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    replied_after = django_filters.IsoDateTimeFilter(field_name="replied_at", lookup_expr="gte")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    replied_after = UtcIsoDateTimeFilter(field_name="replied_at", lookup_expr="gte")
 
     class Meta:
         model = Lead
@@ -383,8 +383,8 @@ class EventFilter(django_filters.FilterSet):
     campaign = IdFilter(field_name="lead__campaign_id")
     account = IdFilter(field_name="account_id")
     type = django_filters.MultipleChoiceFilter(choices=EventType.choices)
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Event

@@ -1,5 +1,6 @@
 """Cursor pagination: stable while rows are inserted, cheap on tables of millions of rows."""
 
+import datetime as dt
 from base64 import b64decode
 from binascii import Error as BinasciiError
 from urllib import parse
@@ -56,7 +57,11 @@ class ApiCursorPagination(CursorPagination):
             if not 0 <= value < 2**63:
                 raise ValueError
         elif field.endswith(("_at", "day")):
-            if parse_datetime(position) is None and parse_date(position) is None:
+            moment = parse_datetime(position)
+            if moment is None and parse_date(position) is None:
+                raise ValueError
+            # Positions we write are UTC; another offset is made up (and PostgreSQL refuses some, a 500).
+            if moment is not None and moment.utcoffset() not in (None, dt.timedelta(0)):
                 raise ValueError
         elif len(position) > 500:
             raise ValueError

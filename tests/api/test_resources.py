@@ -204,6 +204,25 @@ def test_lead_filters_and_bad_filter_values(world, api):
     _error(api("viewer").get("/api/v1/leads?cursor=bm9wZQ"), 404, "invalid_cursor")
 
 
+def test_moments_with_any_offset_are_read_in_utc_and_impossible_ones_refused(world, api):
+    # Found by the stateful schemathesis run: PostgreSQL refuses offsets beyond 15:59, Python allows 23:59.
+    _ok(api("viewer").get("/api/v1/events?occurred_after=0055-02-12T01:27:54-23:04"))
+    rows = _ok(api("viewer").get("/api/v1/leads?created_after=2000-01-01T00:00:00-23:59"))["results"]
+    assert rows
+    error = _error(
+        api("viewer").get("/api/v1/events?occurred_before=0001-01-01T00:10:00+01:00"), 400, "validation_error"
+    )
+    assert "occurred_before" in error["details"]
+
+
+def test_a_cursor_position_with_a_made_up_offset_is_refused(world, api):
+    import base64
+
+    position = "0055-02-12 01:27:54-23:04"
+    cursor = base64.urlsafe_b64encode(f"o=0&p={position}".encode()).decode()
+    _error(api("viewer").get(f"/api/v1/events?ordering=occurred_at&cursor={cursor}"), 404, "invalid_cursor")
+
+
 def test_do_not_contact_create_and_bulk(world, api):
     a = world["a"]
     body = _ok(
