@@ -85,7 +85,7 @@ def database_from_env() -> dict:
         }
     else:
         config.setdefault("CONN_MAX_AGE", env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0))
-        config["CONN_HEALTH_CHECKS"] = True
+        config["CONN_HEALTH_CHECKS"] = env_bool("DATABASE_CONN_HEALTH_CHECKS", True)
         # Client-side binding (psycopg's default): server-side binding caps a query at 65,535 parameters, and
         # Django's delete collector sends one per related row (deleting a campaign of 100,000 leads failed).
         config.setdefault("OPTIONS", {})

@@ -7,6 +7,7 @@ The bare view is mounted only inside this command (its own URLconf below), never
 import json
 import multiprocessing
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -166,7 +167,17 @@ class Command(FiguresMixin, BaseCommand):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        env = {**os.environ, "UNIPILE_WEBHOOK_SECRET": secret, "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+        # Served as deployed: DEBUG off (with DEBUG on, Django records every query of the intake, which the
+        # bare view never pays), a throw-away key when none is set, plain http on loopback.
+        env = {
+            **os.environ,
+            "DEBUG": "false",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+            "PUBLIC_BASE_URL": "http://127.0.0.1",
+            "UNIPILE_WEBHOOK_SECRET": secret,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        }
+        env.pop("UNIPILE_SANDBOX", None)
         command = [
             sys.executable,
             "-m",
