@@ -96,3 +96,11 @@ def test_check_deploy_is_clean_when_debug_is_off(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_no_debug_endpoints_or_tools_are_installed():
+    from django.conf import settings
+
+    tools = {"debug_toolbar", "silk", "django_extensions", "drf_yasg"}
+    assert not tools & {app.split(".")[0] for app in settings.INSTALLED_APPS}
+    assert not [p for p, _n in ROUTES if "__debug__" in p or p.startswith(("/debug", "/silk"))]
