@@ -12,8 +12,10 @@ import random
 import statistics
 import time
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.test import Client as TestClient
 from django.utils import timezone
 
 from campaigns.models import Campaign
@@ -83,6 +85,36 @@ class Command(FiguresMixin, BaseCommand):
                 f"p95 {p95:.0f} ms",
                 p95 / TARGET_MS if summary else None,
             )
+        self._pages(client, campaign, total)
+
+    def _pages(self, client, campaign, total: int) -> None:
+        """The /reports/ page as a staff member opens it (every table and chart), a few loads each."""
+        user, _ = get_user_model().objects.get_or_create(
+            username="bench-reports-staff", defaults={"is_staff": True, "is_superuser": True}
+        )
+        browser = TestClient(SERVER_NAME="127.0.0.1")
+        browser.force_login(user)
+        last = selectors.last_days(client.timezone, 90).last
+        pages = [
+            ("reports page, one campaign, 30 days", f"/reports/?client={client.pk}&campaign={campaign.pk}"),
+            ("reports page, whole client, 30 days", f"/reports/?client={client.pk}"),
+            (
+                "reports page, whole client, 90 days",
+                f"/reports/?client={client.pk}&from={last - dt.timedelta(days=89)}&to={last}",
+            ),
+        ]
+        self.stdout.write(f"{'page (3 loads after a warm-up)':<44}{'p50 ms':>9}{'max ms':>9}")
+        for label, url in pages:
+            times = []
+            for n in range(4):
+                started = time.perf_counter()
+                response = browser.get(url)
+                if response.status_code != 200:
+                    raise CommandError(f"{url} answered {response.status_code}")
+                if n:
+                    times.append((time.perf_counter() - started) * 1000)
+            self.stdout.write(f"{label:<44}{statistics.median(times):>9.0f}{max(times):>9.0f}")
+            self.figure(f"{label}, {total:,} events", "none set", f"p50 {statistics.median(times):.0f} ms")
 
     def _build(self, events: int, rebuild: bool) -> Client:
         slug = f"bench-reports-{events}"
