@@ -381,9 +381,9 @@ def step_variants(events: QuerySet[Event], period: Period) -> list[dict]:
         entry["sent"] += row["sent"]
         entry["leads"] += row["leads"]
     for row in replies:
-        if row["credit"] is None:  # no step before the reply (or one without a step number)
+        step, _, variant = (row["credit"] or "").partition("|")
+        if not step:  # nothing sent before the reply, or a message outside the sequence (a staff reply)
             continue
-        step, _, variant = row["credit"].partition("|")
         variant = variant if variant in ("A", "B") else ""
         entry = table.setdefault((step, variant), {"sent": 0, "leads": 0, "replies": 0, "replied": 0})
         entry["replies"] += row["replies"]

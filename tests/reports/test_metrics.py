@@ -95,6 +95,16 @@ def test_replies_by_step_and_variant(log):
     ]
 
 
+def test_a_reply_after_a_message_outside_the_sequence_is_credited_to_no_step(log):
+    campaign, account, period = log
+    lead = factories.LeadFactory(campaign=campaign)
+    Event.objects.create(lead=lead, account=account, type="message_sent", occurred_at=at(12, 9), data={})
+    Event.objects.create(lead=lead, account=account, type="reply_received", occurred_at=at(12, 10))
+    table = selectors.step_variants(selectors.campaign_events(campaign), period)
+    assert [(row["step"], row["variant"]) for row in table] == [(1, "A"), (1, "B"), (2, "A")]
+    assert sum(row["replies"] for row in table) == 3
+
+
 def test_summaries_by_campaign_compare_campaigns(log):
     campaign, account, period = log
     rows = selectors.summaries_by(selectors.client_events(campaign.client), period, "campaign")
