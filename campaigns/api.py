@@ -20,7 +20,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 
 from integrations.models import LinkedInAccount
@@ -30,6 +30,7 @@ from leads.selectors import EXPORT_HEADER, lead_export_rows
 from outreach.api.clients import TimezoneField
 from outreach.api.exceptions import ApiError
 from outreach.api.filters import IdFilter, UtcIsoDateTimeFilter
+from outreach.api.parsers import StrictJSONParser
 from outreach.api.permissions import WORK
 from outreach.api.serializers import ClockTimeField, IdField, PkField, StrictModelSerializer
 from outreach.api.views import ApiViewMixin
@@ -467,7 +468,7 @@ class CampaignViewSet(ApiViewMixin, viewsets.ModelViewSet):
         detail=True,
         methods=["post"],
         url_path="leads/import",
-        parser_classes=[JSONParser, CsvBodyParser, MultiPartParser],
+        parser_classes=[StrictJSONParser, CsvBodyParser, MultiPartParser],
     )
     def import_leads(self, request, pk=None):
         campaign = self.get_object()

@@ -42,7 +42,9 @@ Campaign = Lead._meta.get_field("campaign").related_model
 class LeadSerializer(StrictModelSerializer):
     id = PkField()
     campaign = IdField(queryset=Campaign.objects.none())
-    sender = IdField(read_only=True)
+    sender = IdField(read_only=True, allow_null=True, help_text="Null until the lead has a sender account.")
+    # The profile link as stored; empty for a lead known only by its member id, so not a "uri" in the schema.
+    linkedin_url = serializers.CharField(read_only=True)
     linkedin = serializers.CharField(
         write_only=True, max_length=500, help_text="Profile URL, public identifier or member id (ACo…)."
     )
