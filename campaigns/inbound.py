@@ -41,7 +41,7 @@ def accept_relation(
         if lead.status != LeadStatus.INVITED:
             # A reply may have come first; a late acceptance never moves a lead back.
             if lead.connected_at is None:
-                Lead.objects.filter(pk=lead.pk).update(connected_at=when)
+                Lead.objects.filter(pk=lead.pk).update(connected_at=lead.milestone_time("connected_at", when))
             return f"lead {lead.pk} is {lead.get_status_display().lower()}: acceptance recorded"
         next_step = lead.campaign.steps.filter(position__gt=lead.current_step).order_by("position").first()
         calendar = WorkCalendar.for_campaign(lead.campaign)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.utils import timezone
 
 from integrations.models import LinkedInAccount, RateUsage
@@ -38,8 +39,21 @@ def lead_blocker(lead: Lead, *, now: dt.datetime | None = None) -> str:
             return f"Next step planned for {lead.next_action_at:%Y-%m-%d %H:%M} UTC."
         return "Due now: the planner queues its next step within a minute."
     account = action.account
-    if action.status == "claimed":
+    if action.status == OutboundAction.Status.CLAIMED:
+        if action.outcome_unknown:
+            check_at = action.claimed_at + dt.timedelta(seconds=settings.SEND_UNKNOWN_GRACE_SECONDS)
+            return (
+                f"Outcome unknown: checking with LinkedIn at {max(check_at, now):%H:%M} UTC before anything else "
+                f"is sent from {account}."
+            )
+        stale_at = action.claimed_at + dt.timedelta(seconds=settings.SEND_CLAIM_STALE_SECONDS)
+        if stale_at <= now:
+            return f"Outcome unknown (the worker sending it stopped): checking with LinkedIn at {now:%H:%M} UTC."
         return f"Being sent now by {account}."
+    if account.is_cooling_down(now):
+        return (
+            f"Waiting: account {account} is cooling down after a rate limit until {account.cooldown_until:%H:%M} UTC."
+        )
     if account.paused:
         return f"Waiting: account {account} is paused ({account.paused_reason or 'no reason given'})."
     if account.status not in LinkedInAccount.WORKING_STATUSES:

@@ -36,6 +36,7 @@ class LinkedInAccountAdmin(admin.ModelAdmin):
         "status",
         "paused",
         "paused_reason",
+        "rate_limit",
         "invites_today",
         "messages_today",
         "visits_today",
@@ -46,7 +47,15 @@ class LinkedInAccountAdmin(admin.ModelAdmin):
     search_fields = ["name", "unipile_account_id", "provider_id", "client__name"]
     list_select_related = ["client"]
     autocomplete_fields = ["client"]
-    readonly_fields = ["last_action_at", "created_at", "pause_source"]
+    readonly_fields = [
+        "last_action_at",
+        "created_at",
+        "pause_source",
+        "rate_limit",
+        "rate_limited_at",
+        "rate_limit_strikes",
+        "status_changed_at",
+    ]
     actions = ["pause_accounts", "resume_accounts", "test_connection"]
     fieldsets = [
         (None, {"fields": ["client", "name", "unipile_account_id", "provider_id", "kind", "status", "timezone"]}),
@@ -65,7 +74,8 @@ class LinkedInAccountAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("History", {"fields": ["last_action_at", "created_at"]}),
+        ("Rate limits", {"fields": ["rate_limit", "rate_limited_at", "rate_limit_strikes"]}),
+        ("History", {"fields": ["last_action_at", "status_changed_at", "created_at"]}),
     ]
 
     def get_queryset(self, request):
@@ -83,6 +93,12 @@ class LinkedInAccountAdmin(admin.ModelAdmin):
     def _today(self, obj) -> RateUsage:
         today = obj.today()
         return next((u for u in obj.recent_usages if u.day == today), None) or RateUsage(account=obj, day=today)
+
+    @admin.display(description="rate limit", ordering="cooldown_until")
+    def rate_limit(self, obj):
+        if obj.is_cooling_down(timezone.now()):
+            return f"Cooling down after a rate limit until {timezone.localtime(obj.cooldown_until):%H:%M}"
+        return "—"
 
     @admin.display(description="invites today")
     def invites_today(self, obj):

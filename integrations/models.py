@@ -80,6 +80,15 @@ class LinkedInAccount(models.Model):
     warmup_started_on = models.DateField(
         null=True, blank=True, help_text="New accounts ramp up their daily limits from this day on."
     )
+    # A 429 is about the account: nothing is sent from it before cooldown_until. rate_limit_strikes climbs the
+    # cool-down ladder (settings.RATE_LIMIT_COOLDOWN_MINUTES) and starts again after a clean hour.
+    cooldown_until = models.DateTimeField(
+        "cooling down until", null=True, blank=True, editable=False, help_text="No action before this time (429)."
+    )
+    rate_limit_strikes = models.PositiveSmallIntegerField(default=0, editable=False)
+    rate_limited_at = models.DateTimeField("last rate limit", null=True, blank=True, editable=False)
+    # When the status in force was reported (the status event's own time, else its arrival): older events lose.
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_action_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_action_after = models.DateTimeField(
         null=True,
@@ -116,6 +125,9 @@ class LinkedInAccount(models.Model):
     @property
     def can_work(self) -> bool:
         return self.status in self.WORKING_STATUSES and not self.paused
+
+    def is_cooling_down(self, now: dt.datetime) -> bool:
+        return self.cooldown_until is not None and self.cooldown_until > now
 
 
 class RateUsage(models.Model):

@@ -49,6 +49,29 @@ def account_resume(*, account: LinkedInAccount) -> LinkedInAccount:
     return account
 
 
+@transaction.atomic
+def account_cool_down(*, account: LinkedInAccount, now: dt.datetime, retry_after: float | None = None) -> dt.datetime:
+    """After a 429 the account sends nothing until the returned time: Retry-After when LinkedIn gave one, else
+    the next step of the cool-down ladder, which starts again once the account has gone a clean hour."""
+    locked = LinkedInAccount.objects.select_for_update().get(pk=account.pk)
+    clean_since = now - dt.timedelta(minutes=settings.RATE_LIMIT_RESET_MINUTES)
+    strikes = (
+        1 if locked.rate_limited_at is None or locked.rate_limited_at < clean_since else locked.rate_limit_strikes + 1
+    )
+    ladder = settings.RATE_LIMIT_COOLDOWN_MINUTES
+    pause = (
+        dt.timedelta(seconds=retry_after)
+        if retry_after
+        else dt.timedelta(minutes=ladder[min(strikes, len(ladder)) - 1])
+    )
+    until = max(now + pause, locked.cooldown_until or now).astimezone(dt.UTC)
+    LinkedInAccount.objects.filter(pk=account.pk).update(
+        cooldown_until=until, rate_limit_strikes=strikes, rate_limited_at=now
+    )
+    account.cooldown_until, account.rate_limit_strikes, account.rate_limited_at = until, strikes, now
+    return until
+
+
 def _log(user, obj, message: str) -> None:
     LogEntry.objects.log_actions(
         user_id=user.pk, queryset=[obj], action_flag=CHANGE, change_message=message, single_object=True
@@ -138,7 +161,9 @@ def account_sync(*, accounts, client: UnipileClient | None = None) -> list[Accou
             if found.own_provider_id:
                 account.provider_id = found.own_provider_id
             message = f"{account}: {account.status}, own id {account.provider_id or 'unknown'}."
-        account.save(update_fields=["status", "provider_id"])
+        if account.status != before:
+            account.status_changed_at = timezone.now()  # a fresh observation: older status events lose to it
+        account.save(update_fields=["status", "provider_id", "status_changed_at"])
         results.append(
             AccountSyncResult(account=account, found=found is not None, status_before=before, message=message)
         )

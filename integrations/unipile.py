@@ -182,13 +182,13 @@ def _field(data: dict, name: str, kind=str, *, required=True, default=None):
 
 def parse_timestamp(value) -> dt.datetime | None:
     """Unipile sends ISO 8601 strings or epoch milliseconds depending on the endpoint."""
-    if value in (None, ""):
+    if value in (None, "") or isinstance(value, bool):
         return None
-    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-        return dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.UTC)
     try:
+        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+            return dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.UTC)
         parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # not a time, or one outside the calendar
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
@@ -430,8 +430,8 @@ class UnipileClient:
             )
         if not settings.UNIPILE_DSN:
             return cls(base_url="", api_key="")
-        dsn = settings.UNIPILE_DSN.split("://")[-1].rstrip("/")
-        return cls(base_url=f"https://{dsn}/api/v1", api_key=settings.UNIPILE_API_KEY, **kwargs)
+        scheme, _, host = settings.UNIPILE_DSN.rstrip("/").rpartition("://")
+        return cls(base_url=f"{scheme.lower() or 'https'}://{host}/api/v1", api_key=settings.UNIPILE_API_KEY, **kwargs)
 
     # -- transport --
 

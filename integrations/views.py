@@ -18,6 +18,31 @@ from .tasks import kick_processing
 logger = logging.getLogger("outreach.webhooks")
 
 
+def _read_body(request) -> bytes | None:
+    """The request body, or None when it is over the limit.
+
+    Django reads a body by its Content-Length only: a chunked request (no length; the server in front has
+    decoded the chunks) would look empty. It is read from the stream then, never more than the limit + 1.
+    """
+    try:
+        length = int(request.headers.get("Content-Length") or -1)
+    except ValueError:
+        length = -1
+    if length > webhooks.MAX_BODY_BYTES:
+        return None
+    if length >= 0 or "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return request.body
+    stream, chunks, size = request.environ["wsgi.input"], [], 0
+    while size <= webhooks.MAX_BODY_BYTES:
+        chunk = stream.read(min(64 * 1024, webhooks.MAX_BODY_BYTES + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    body = b"".join(chunks)
+    return None if len(body) > webhooks.MAX_BODY_BYTES else body
+
+
 @csrf_exempt
 @require_POST
 def unipile_webhook(request, source):
@@ -36,16 +61,11 @@ def unipile_webhook(request, source):
         )
         return error_response(401, "not_authenticated", "Missing or wrong Unipile-Auth header.")
     headers = webhooks.safe_headers(request.headers)
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > webhooks.MAX_BODY_BYTES:
+    body = _read_body(request)
+    if body is None or len(body) > webhooks.MAX_BODY_BYTES:
+        size = request.headers.get("Content-Length") or "more than 1 MB of"
         WebhookDelivery.objects.create(
-            source=source, headers=headers, status="failed", error=f"body of {length} bytes refused (1 MB at most)"
-        )
-        return error_response(413, "payload_too_large", "The body is larger than 1 MB.")
-    body = request.body
-    if len(body) > webhooks.MAX_BODY_BYTES:
-        WebhookDelivery.objects.create(
-            source=source, headers=headers, status="failed", error=f"body of {len(body)} bytes refused (1 MB at most)"
+            source=source, headers=headers, status="failed", error=f"body of {size} bytes refused (1 MB at most)"
         )
         return error_response(413, "payload_too_large", "The body is larger than 1 MB.")
     stored = webhooks.store(source=source, body=body, headers=headers)

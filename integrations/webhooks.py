@@ -15,13 +15,15 @@ from django.utils import timezone
 
 from .models import LinkedInAccount, WebhookDelivery
 from .services import account_pause, account_resume
+from .unipile import parse_timestamp
 
 logger = logging.getLogger("outreach.webhooks")
 
 SOURCES = ("messaging", "users", "account_status")
 MAX_BODY_BYTES = 1024 * 1024
 SECRET_HEADERS = {"unipile-auth", "authorization", "cookie", "x-api-key"}
-STATUS_DEDUPE_WINDOW_MINUTES = 10
+# Where a status delivery may carry its own time (unconfirmed in Unipile's material: read defensively).
+STATUS_TIME_KEYS = ("timestamp", "date", "created_at", "occurred_at")
 
 _handlers: dict[str, Callable[[dict, WebhookDelivery | None], str]] = {}
 
@@ -53,9 +55,11 @@ def classify(source: str, payload) -> tuple[str, str, str]:
         account_id, message = _text(status, "account_id"), _text(status, "message")
         if not account_id or not message:
             raise BadPayload("AccountStatus needs account_id and message")
-        bucket = timezone.now().replace(second=0, microsecond=0)
-        bucket -= dt.timedelta(minutes=bucket.minute % STATUS_DEDUPE_WINDOW_MINUTES)
-        return "account_status", account_id, f"status:{account_id}:{message}:{bucket:%Y%m%d%H%M}"
+        # Only a delivery that says when it happened can be told apart from a real second change to the same
+        # status (CREDENTIALS, OK, CREDENTIALS): without a time every delivery is kept and applied in order.
+        when = status_time(payload)
+        key = f"status:{account_id}:{message}:{when.isoformat()}" if when else ""
+        return "account_status", account_id, key
     event, account_id = _text(payload, "event"), _text(payload, "account_id")
     if not event:
         raise BadPayload("the delivery names no event")
@@ -72,6 +76,16 @@ def classify(source: str, payload) -> tuple[str, str, str]:
             raise BadPayload(f"{event} names no user (user_provider_id or user_public_identifier)")
         return event, account_id, f"{event}:{account_id}:{member}"
     raise BadPayload(f"unknown source {source!r}")
+
+
+def status_time(payload: dict) -> dt.datetime | None:
+    """The time a status delivery says it happened, if it says."""
+    status = payload.get("AccountStatus") if isinstance(payload.get("AccountStatus"), dict) else {}
+    for source in (status, payload):
+        for key in STATUS_TIME_KEYS:
+            if when := parse_timestamp(source.get(key)):
+                return when
+    return None
 
 
 def safe_headers(meta_headers) -> dict:
@@ -207,14 +221,21 @@ def delivery_ignore(delivery: WebhookDelivery) -> None:
 
 def handle_account_status(payload: dict, delivery: WebhookDelivery | None) -> str:
     status = payload["AccountStatus"]
-    account = LinkedInAccount.objects.filter(unipile_account_id=_text(status, "account_id")).first()
-    if account is None:
-        return "unknown account: ignored"
     new_status = _text(status, "message")
     if new_status not in LinkedInAccount.Status.values:
         raise BadPayload(f"unknown account status {new_status!r}")
-    LinkedInAccount.objects.filter(pk=account.pk).update(status=new_status)
-    account.status = new_status
+    # Under the account's row lock, so two workers applying two deliveries agree on which came last.
+    account = LinkedInAccount.objects.select_for_update().filter(unipile_account_id=_text(status, "account_id")).first()
+    if account is None:
+        return "unknown account: ignored"
+    when = status_time(payload) or (delivery.received_at if delivery else timezone.now())
+    if account.status_changed_at and when < account.status_changed_at:
+        return (
+            f"{account}: {new_status} of {when:%Y-%m-%d %H:%M:%S} is older than the status in force "
+            f"({account.status} of {account.status_changed_at:%Y-%m-%d %H:%M:%S}): not applied"
+        )
+    LinkedInAccount.objects.filter(pk=account.pk).update(status=new_status, status_changed_at=when)
+    account.status, account.status_changed_at = new_status, when
     if new_status not in LinkedInAccount.WORKING_STATUSES:
         if not account.paused:
             account_pause(

@@ -9,14 +9,14 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from outreach.admin_utils import ReadOnlyAdminMixin, intermediate_page, run_bulk, truncated
 from outreach.csvutils import streaming_csv_response
 
 from . import importing
 from .models import DoNotContact, Event, Lead
-from .selectors import EXPORT_HEADER, lead_export_rows
+from .selectors import EXPORT_HEADER, lead_export_rows, lead_failed_attempts
 from .services import (
     InvalidTransition,
     LeadActionRefused,
@@ -101,6 +101,7 @@ class LeadAdmin(admin.ModelAdmin):
     autocomplete_fields = ["campaign", "sender"]
     readonly_fields = [
         "waiting_for",
+        "failed_attempts",
         "status",
         "resume_status",
         "current_step",
@@ -132,6 +133,7 @@ class LeadAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "waiting_for",
+                    "failed_attempts",
                     "status",
                     "resume_status",
                     "current_step",
@@ -155,6 +157,37 @@ class LeadAdmin(admin.ModelAdmin):
         from django.utils.module_loading import import_string
 
         return import_string("campaigns.selectors.lead_blocker")(obj) if obj.pk else "—"
+
+    @admin.display(description="attempts that did not go through")
+    def failed_attempts(self, obj):
+        attempts = lead_failed_attempts(obj) if obj.pk else []
+        if not attempts:
+            return "None."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    event.data.get("action", ""),
+                    event.data.get("attempt", ""),
+                    event.data.get("kind", ""),
+                    " ".join(
+                        str(part)
+                        for part in (event.data.get("provider_status"), event.data.get("provider_type"))
+                        if part
+                    ),
+                    truncated(event.data.get("detail", ""), 160),
+                    event.data.get("retry_at") or "",
+                )
+                for event in attempts
+            ),
+        )
+        return format_html(
+            '<table class="failed-attempts"><thead><tr><th>when</th><th>action</th><th>attempt</th><th>outcome</th>'
+            "<th>provider said</th><th>detail</th><th>next try or check</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     @admin.display(description="last error")
     def short_error(self, obj):

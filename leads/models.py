@@ -49,6 +49,10 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+# A lead's milestones in the order they happen.
+MILESTONES = ("invited_at", "connected_at", "replied_at")
+
+
 class Lead(models.Model):
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="leads")
     first_name = models.CharField(max_length=100, blank=True)
@@ -121,6 +125,12 @@ class Lead(models.Model):
 
     def can_transition_to(self, status: str) -> bool:
         return status in ALLOWED_TRANSITIONS[self.status]
+
+    def milestone_time(self, stamp: str, when):
+        """When a milestone (MILESTONES, in order) is recorded: the provider's time, but never before an earlier
+        milestone of the lead (a provider clock or a late poll can say a reply came before the invitation)."""
+        earlier = [getattr(self, name) for name in MILESTONES[: MILESTONES.index(stamp)]]
+        return max([when, *(moment for moment in earlier if moment is not None)])
 
 
 class EventType(models.TextChoices):

@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from .models import Lead
+from .models import Event, EventType, Lead
 
 
 def leads_of_person(*, client_id: int, provider_id: str = "", public_identifier: str = "") -> QuerySet[Lead]:
@@ -77,3 +77,10 @@ def lead_export_rows(queryset):
             _iso(lead.replied_at),
             lead.last_error,
         ]
+
+
+def lead_failed_attempts(lead: Lead, *, limit: int = 20) -> list[Event]:
+    """The lead's latest send attempts that did not go through, newest first (the sender writes one per attempt)."""
+    return list(
+        lead.events.filter(type=EventType.SEND_FAILED).select_related("account").order_by("-occurred_at", "-id")[:limit]
+    )

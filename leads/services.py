@@ -87,8 +87,12 @@ def lead_transition(
         locked.last_error = reason or "Stopped by an error."
     elif from_status == LeadStatus.ERROR:
         locked.last_error = ""
+    data = dict(data or {})
     if (stamp := TIMESTAMP_FOR_STATUS.get(to)) and getattr(locked, stamp) is None:
-        setattr(locked, stamp, when)
+        stamped = locked.milestone_time(stamp, when)
+        setattr(locked, stamp, stamped)
+        if stamped != when:
+            data.update(provider_time=when.isoformat(), recorded_as=stamped.isoformat())
     locked.next_action_at = next_action_at if to in ACTIVE_STATUSES else None
     locked.save()
 
@@ -102,7 +106,7 @@ def lead_transition(
             "to": to.value,
             "reason": reason,
             "actor": str(actor) if actor else "",
-            **(data or {}),
+            **data,
         },
     )
     if to in FINAL_STATUSES:

@@ -291,6 +291,17 @@ if UNIPILE_SANDBOX and not (DEBUG or TESTING):
     )
 if UNIPILE_DSN and "/" in UNIPILE_DSN.split("://")[-1].rstrip("/"):
     raise ImproperlyConfigured(f"UNIPILE_DSN={UNIPILE_DSN!r} must be host:port, like api27.unipile.com:15744.")
+# A DSN may name its scheme (http:// for a local gateway or proxy); https is the default and plain
+# http is refused in production unless an operator says so, since the API key travels in a header.
+UNIPILE_ALLOW_HTTP = env_bool("UNIPILE_ALLOW_HTTP", False)
+_unipile_scheme = UNIPILE_DSN.rpartition("://")[0].lower() or "https"
+if _unipile_scheme not in ("http", "https"):
+    raise ImproperlyConfigured(f"UNIPILE_DSN={UNIPILE_DSN!r}: the scheme must be https:// (or http:// for a proxy).")
+if _unipile_scheme == "http" and not (DEBUG or TESTING or UNIPILE_ALLOW_HTTP):
+    raise ImproperlyConfigured(
+        f"UNIPILE_DSN={UNIPILE_DSN!r} uses plain http with DEBUG off: set UNIPILE_ALLOW_HTTP=true if a local "
+        "gateway really needs it."
+    )
 RESEND_API_KEY = env.str("RESEND_API_KEY", default="")
 RESEND_API_URL = env_url("RESEND_API_URL", "https://api.resend.com", schemes=("http", "https")).rstrip("/")
 RESEND_WEBHOOK_SECRET = env.str("RESEND_WEBHOOK_SECRET", default="")
@@ -307,6 +318,26 @@ SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 5, minimum=1)
 SEND_CLAIM_STALE_SECONDS = env_int("SEND_CLAIM_STALE_SECONDS", 600, minimum=60)
 # A write that timed out may still land at the provider: it is looked for only after this long.
 SEND_UNKNOWN_GRACE_SECONDS = env_int("SEND_UNKNOWN_GRACE_SECONDS", 90, minimum=0)
+
+
+def env_minutes_ladder(name: str, default: str) -> tuple[float, ...]:
+    raw = env.str(name, default=default)
+    try:
+        steps = tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a comma-separated list of minutes, like 5,15,60.") from None
+    if not steps or any(step <= 0 for step in steps):
+        raise ImproperlyConfigured(f"{name}={raw!r} needs at least one positive number of minutes, like 5,15,60.")
+    return steps
+
+
+# A 429 is about the account: it sends nothing for a cool-down (Retry-After when LinkedIn gives one, else
+# the next step of this ladder); the ladder starts again after a clean hour.
+RATE_LIMIT_COOLDOWN_MINUTES = env_minutes_ladder("RATE_LIMIT_COOLDOWN_MINUTES", "5,15,60")
+RATE_LIMIT_RESET_MINUTES = env_int("RATE_LIMIT_RESET_MINUTES", 60, minimum=1)
+# Right after an acceptance the provider's profile can still say "not connected": a message step waits
+# and asks again this many times, these many minutes apart, before the lead goes to error.
+CONNECTION_LAG_RETRY_MINUTES = env_minutes_ladder("CONNECTION_LAG_RETRY_MINUTES", "30,60,120,240")
 
 # Celery: timing lives in the database (next_action_at, scheduled_for), never in broker ETAs.
 BROKER_DIR = VAR_DIR / "broker"
@@ -357,6 +388,22 @@ OUTREACH_PERIODIC_TASKS = {
     "reports: weekly reports due": ("reports.tasks.send_weekly_reports", 3600),
     "reports: reply notification digests": ("reports.tasks.send_reply_digests", 60),
     "outreach: purge expired idempotency keys": ("outreach.tasks.purge_idempotency_keys", 3600),
+}
+# What an operator runs by hand in place of each periodic job (`manage.py <command> --once`).
+OUTREACH_PERIODIC_COMMANDS = {
+    "outreach.tasks.heartbeat": "heartbeat",
+    "integrations.tasks.process_pending_webhooks": "process_webhooks",
+    "campaigns.tasks.plan_queue": "plan_queue",
+    "campaigns.tasks.send_queue": "send_queue",
+    "campaigns.tasks.withdraw_stale": "withdraw_stale_invitations",
+    "campaigns.tasks.sync_relations": "sync_relations",
+    "campaigns.tasks.sync_invitations": "sync_invitations",
+    "inbox.tasks.poll_replies": "poll_replies",
+    "inbox.tasks.wake_snoozed": "wake_snoozed",
+    "reports.tasks.send_weekly_reports": "send_weekly_reports",
+    "reports.tasks.send_reply_digests": "send_reply_digests",
+    "outreach.tasks.purge_idempotency_keys": "purge_idempotency_keys",
+    "integrations.sandbox.tasks.sandbox_tick": "sandbox_tick",
 }
 if UNIPILE_SANDBOX:
     OUTREACH_PERIODIC_TASKS["sandbox: simulate people and deliver webhooks"] = (

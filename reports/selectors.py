@@ -190,6 +190,17 @@ def _hours(value) -> float | None:
     return None if value is None else round(value.total_seconds() / 3600, 1)
 
 
+def _lead_counts(inside: Q | None = None) -> dict:
+    """A lead's invitations, acceptances, messages and replies (those matching `inside`, when given)."""
+    inside = inside or Q()
+    return {
+        "n_invites": Count("type", filter=inside & Q(type=E.INVITE_SENT)),
+        "n_accepts": Count("type", filter=inside & Q(type=E.INVITE_ACCEPTED)),
+        "n_messages": Count("type", filter=inside & Q(type__in=MESSAGE_TYPES)),
+        "n_replies": Count("type", filter=inside & Q(type=E.REPLY_RECEIVED)),
+    }
+
+
 def _summary_postgres(events: QuerySet[Event], period: Period) -> Summary:
     """Every figure of the summary in one query: one pass over the campaign's events grouped by lead."""
     start, end = period.start, period.end
@@ -199,10 +210,7 @@ def _summary_postgres(events: QuerySet[Event], period: Period) -> Summary:
         .values("lead")
         .annotate(
             # COUNT(type), not COUNT(id): every column used is in the covering index; the scan never reads the table.
-            n_invites=Count("type", filter=inside & Q(type=E.INVITE_SENT)),
-            n_accepts=Count("type", filter=inside & Q(type=E.INVITE_ACCEPTED)),
-            n_messages=Count("type", filter=inside & Q(type__in=MESSAGE_TYPES)),
-            n_replies=Count("type", filter=inside & Q(type=E.REPLY_RECEIVED)),
+            **_lead_counts(inside),
             first_invite=Min("occurred_at", filter=Q(type=E.INVITE_SENT)),
             first_outreach=Min("occurred_at", filter=Q(type__in=OUTREACH_TYPES)),
             first_accept=Min("occurred_at", filter=Q(type=E.INVITE_ACCEPTED)),
@@ -295,10 +303,7 @@ def _summaries_by_postgres(events: QuerySet[Event], period: Period, key: str) ->
         .filter(lead__isnull=False, type__in=FUNNEL_EVENT_TYPES)
         .values(group_key=F(key), lead_key=F("lead"))
         .annotate(
-            n_invites=Count("type", filter=Q(type=E.INVITE_SENT)),
-            n_accepts=Count("type", filter=Q(type=E.INVITE_ACCEPTED)),
-            n_messages=Count("type", filter=Q(type__in=MESSAGE_TYPES)),
-            n_replies=Count("type", filter=Q(type=E.REPLY_RECEIVED)),
+            **_lead_counts(),
         )
         .order_by()
     )
@@ -340,6 +345,12 @@ def daily_series(events: QuerySet[Event], period: Period) -> list[dict]:
     return list(by_day.values())
 
 
+def _step_number(value) -> int | None:
+    """A step position read out of an event's JSON: None for what is not one (JSON null reads as 'null' on SQLite)."""
+    text = str(value) if value is not None else ""
+    return int(text) if text.isdigit() else None
+
+
 def step_variants(events: QuerySet[Event], period: Period) -> list[dict]:
     """Per step and A/B variant: how many were sent, and how many replies followed it.
 
@@ -374,25 +385,29 @@ def step_variants(events: QuerySet[Event], period: Period) -> list[dict]:
         .annotate(replies=Count("type"), replied=Count("lead", distinct=True))
         .order_by()
     )
-    table: dict[tuple[str, str], dict] = {}
+    table: dict[tuple[int, str], dict] = {}
     for row in sent:
+        step = _step_number(row["step"])
+        if step is None:  # a message outside the sequence (a staff reply) belongs to no step
+            continue
         variant = row["variant"] if row["variant"] in ("A", "B") else ""
-        entry = table.setdefault((str(row["step"]), variant), {"sent": 0, "leads": 0, "replies": 0, "replied": 0})
+        entry = table.setdefault((step, variant), {"sent": 0, "leads": 0, "replies": 0, "replied": 0})
         entry["sent"] += row["sent"]
         entry["leads"] += row["leads"]
     for row in replies:
-        step, _, variant = (row["credit"] or "").partition("|")
-        if not step:  # nothing sent before the reply, or a message outside the sequence (a staff reply)
+        step_text, _, variant = (row["credit"] or "").partition("|")
+        step = _step_number(step_text)
+        if step is None:  # nothing sent before the reply, or a message outside the sequence (a staff reply)
             continue
         variant = variant if variant in ("A", "B") else ""
         entry = table.setdefault((step, variant), {"sent": 0, "leads": 0, "replies": 0, "replied": 0})
         entry["replies"] += row["replies"]
         entry["replied"] += row["replied"]
     result = []
-    for (step, variant), entry in sorted(table.items(), key=lambda item: (int(item[0][0] or 0), item[0][1])):
+    for (step, variant), entry in sorted(table.items()):
         result.append(
             {
-                "step": int(step) if step.isdigit() else None,
+                "step": step,
                 "variant": variant,
                 **entry,
                 "reply_rate": _ratio(entry["replied"], entry["leads"]),

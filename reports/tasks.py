@@ -41,11 +41,14 @@ def send_weekly_report(client_id: int, week: str):
 
 
 @shared_task(ignore_result=True, soft_time_limit=120, time_limit=150)
-def send_reply_digests():
-    """Every minute: replies that arrived together go out as one email to the client's notification list."""
+def send_reply_digests() -> int:
+    """Every minute: replies that arrived together go out as one email to the client's notification list.
+    Returns how many digests went out."""
+    sent = 0
     clients = Client.objects.filter(reply_notifications_enabled=True).exclude(notification_recipients="")
     for client in clients:
         try:
-            deliver_reply_digest(client)
+            sent += deliver_reply_digest(client) is not None
         except MailError as exc:  # retried by the next tick: the delivery is left in 'retrying'
             logger.warning("reply digest for %s not sent yet: %s", client.slug, exc)
+    return sent

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import random
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
@@ -18,7 +19,7 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from integrations.models import LinkedInAccount
-from integrations.services import account_pause, account_resume
+from integrations.services import account_cool_down, account_pause, account_resume
 from integrations.unipile import (
     AccountProblem,
     AlreadyDone,
@@ -32,7 +33,7 @@ from integrations.unipile import (
     UnipileError,
 )
 from leads.models import ACTIVE_STATUSES, Event, EventType, Lead, LeadStatus
-from leads.services import InvalidTransition, lead_transition
+from leads.services import FINAL_STATUSES, InvalidTransition, lead_transition
 
 from ..models import Campaign, OutboundAction, Step
 from ..signals import action_sent
@@ -69,6 +70,48 @@ class Refs:
     data: dict = field(default_factory=dict)
 
 
+class SendOutcome(StrEnum):
+    """What one tick did for an account."""
+
+    SENT = "sent"
+    IDLE = "idle"  # nothing due
+    BLOCKED = "blocked"  # something due, but not now (hours, caps, spacing)
+    NOT_READY = "not_ready"  # the account cannot work (status, pause)
+    COOLING_DOWN = "cooling_down"  # after a 429
+    RETRY = "retry"
+    DEAD = "dead"
+    LEAD_ERROR = "lead_error"
+    ACCOUNT_PAUSED = "account_paused"
+    UNKNOWN = "unknown"  # the call may have taken effect: checked with the provider before anything else
+    SKIPPED = "skipped"
+    SETTLED_ELSEWHERE = "settled_elsewhere"  # another worker recorded the action first
+
+
+class FailureKind(StrEnum):
+    """Why an attempt did not end as sent; written on each send_failed event."""
+
+    RETRY = "retry"  # retryable provider fault: backed off
+    DEAD = "dead"  # retryable fault, but out of attempts
+    UNKNOWN = "unknown"  # the call may have landed: to be checked with the provider
+    NOT_FOUND = "not_found"  # checked with the provider: it did not land
+    RATE_LIMITED = "rate_limited"  # 429: the account cools down
+    ACCOUNT = "account"  # the account cannot act (disconnected, restricted, LinkedIn's own limit)
+    LEAD_ERROR = "lead_error"  # permanent for this person
+    NOT_YET_CONNECTED = "not_yet_connected"  # accepted, but the provider's profile still lags
+
+
+@dataclass(frozen=True)
+class NotClaimed:
+    """Why claim_next claimed nothing."""
+
+    reason: str
+    nothing_due: bool = False
+
+
+class AwaitingConnection(Exception):
+    """We recorded the acceptance but the provider's profile does not show the connection yet: ask again later."""
+
+
 class Skipped(Exception):
     """The action turned out to be unnecessary or impossible before any write call."""
 
@@ -80,7 +123,7 @@ class Skipped(Exception):
 @dataclass
 class SendResult:
     account_id: int
-    outcome: str  # sent, idle, blocked, not_ready, spacing, retry, dead, lead_error, account_paused, unknown, skipped
+    outcome: SendOutcome
     action_id: int | None = None
     detail: str = ""
 
@@ -116,8 +159,8 @@ def _lead_ready(action: OutboundAction) -> str:
     return ""
 
 
-def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction | str:
-    """The claimed action, or a sentence saying why nothing was claimed."""
+def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction | NotClaimed:
+    """The claimed action, or why nothing was claimed."""
     # Conversations first: a follow-up to someone who accepted matters more than one more invitation.
     priority = Case(
         When(action__in=[Step.Action.MESSAGE, Step.Action.INMAIL], then=Value(0)),
@@ -133,7 +176,7 @@ def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction 
         .order_by(priority, "scheduled_for", "id")[:CANDIDATES_PER_TICK]
     )
     if not candidates:
-        return "nothing due"
+        return NotClaimed("nothing due", nothing_due=True)
     reasons: list[str] = []
     capped_kinds: set[str] = set()
     day = account.today(now)
@@ -147,9 +190,11 @@ def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction 
         with transaction.atomic():
             locked = LinkedInAccount.objects.select_for_update().get(pk=account.pk)
             if not locked.can_work:
-                return f"{locked} cannot work: {locked.paused_reason or locked.get_status_display()}"
+                return NotClaimed(f"{locked} cannot work: {locked.paused_reason or locked.get_status_display()}")
+            if locked.is_cooling_down(now):
+                return NotClaimed(f"cooling down after a rate limit until {locked.cooldown_until:%H:%M:%S}")
             if locked.next_action_after and locked.next_action_after > now:
-                return f"spacing: next action after {locked.next_action_after:%H:%M:%S}"
+                return NotClaimed(f"spacing: next action after {locked.next_action_after:%H:%M:%S}")
             action = (
                 OutboundAction.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("lead__campaign", "step")
@@ -159,13 +204,7 @@ def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction 
             if action is None:
                 continue
             if blocked := _lead_ready(action):
-                if action.lead.status in {
-                    LeadStatus.REPLIED,
-                    LeadStatus.COMPLETED,
-                    LeadStatus.OPTED_OUT,
-                    LeadStatus.DO_NOT_CONTACT,
-                    LeadStatus.WITHDRAWN,
-                }:
+                if action.lead.status in FINAL_STATUSES:
                     action.status, action.last_error = Status.CANCELLED, f"Not sent: {blocked}."
                     action.save(update_fields=["status", "last_error"])
                 reasons.append(blocked)
@@ -183,7 +222,9 @@ def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction 
                 last_action_at=now, next_action_after=now + dt.timedelta(seconds=gap + random.uniform(0, gap / 2))
             )
             return action
-    return "; ".join(dict.fromkeys(reasons)) or "nothing due"
+    if not reasons:
+        return NotClaimed("nothing due", nothing_due=True)
+    return NotClaimed("; ".join(dict.fromkeys(reasons)))
 
 
 # --- Calling the provider ---------------------------------------------------------------------
@@ -234,6 +275,10 @@ def _perform(provider, action: OutboundAction) -> Refs:
     if action.action == Step.Action.MESSAGE:
         profile = _resolve(provider, action)
         if not profile.is_connected:
+            if lead.connected_at is not None:
+                raise AwaitingConnection(
+                    f"LinkedIn does not show the connection accepted at {lead.connected_at:%Y-%m-%d %H:%M} UTC yet"
+                )
             raise RecipientProblem(
                 "not a 1st-degree connection: a message needs a connection", type="no_connection_with_recipient"
             )
@@ -310,7 +355,6 @@ def record_sent(action: OutboundAction, refs: Refs, now: dt.datetime, *, dry_run
         status=Status.SENT,
         sent_at=now,
         outcome_unknown=False,
-        last_error="",
         invitation_id=refs.invitation_id or action.invitation_id,
         chat_id=refs.chat_id or action.chat_id,
         message_id=refs.message_id or action.message_id,
@@ -349,28 +393,58 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
-@transaction.atomic
-def _retry_or_die(action: OutboundAction, now: dt.datetime, error: str, retry_after: float | None = None) -> str:
+def _record_failure(
+    action: OutboundAction,
+    now: dt.datetime,
+    kind: FailureKind,
+    detail: str,
+    *,
+    error: UnipileError | None = None,
+    retry_at: dt.datetime | None = None,
+    attempt: int | None = None,
+) -> None:
+    """Every attempt that did not end as sent leaves an event: the lead's timeline keeps the fault history."""
+    if not action.lead_id:
+        return  # a staff reply to someone who is not a lead: its action row keeps the error
+    Event.objects.create(
+        lead_id=action.lead_id,
+        account_id=action.account_id,
+        type=EventType.SEND_FAILED,
+        occurred_at=now,
+        data={
+            "action_id": action.pk,
+            "action": action.action,
+            "step": action.step.position if action.step_id else None,
+            "attempt": action.attempts if attempt is None else attempt,
+            "kind": kind.value,
+            "provider_status": error.status if error else None,
+            "provider_type": error.type if error else "",
+            "detail": detail[:500],
+            "retry_at": retry_at.isoformat() if retry_at else None,
+        },
+    )
+
+
+def _retry_or_die(
+    action: OutboundAction, now: dt.datetime, error: str, *, cause: UnipileError | None = None, kind=FailureKind.RETRY
+) -> SendOutcome:
     """The action did not happen: give the cap slot back; try again later, or give up after N attempts."""
-    error = error[:1000]
-    if action.attempts >= settings.SEND_MAX_ATTEMPTS:
-        if not _settle(action, status=Status.DEAD, last_error=error, outcome_unknown=False):
-            return "settled elsewhere"
+    with transaction.atomic():
+        error = error[:1000]
+        if action.attempts >= settings.SEND_MAX_ATTEMPTS:
+            if not _settle(action, status=Status.DEAD, last_error=error, outcome_unknown=False):
+                return SendOutcome.SETTLED_ELSEWHERE
+            _release(action)
+            _record_failure(action, now, FailureKind.DEAD, error, error=cause)
+            if action.lead_id:
+                _lead_error(action, f"Gave up after {action.attempts} attempts: {error}")
+            return SendOutcome.DEAD
+        retry_at = now + max(_backoff(action.attempts), dt.timedelta(seconds=1))
+        if not _settle(action, status=Status.FAILED, scheduled_for=retry_at, last_error=error, outcome_unknown=False):
+            return SendOutcome.SETTLED_ELSEWHERE
         _release(action)
-        if action.lead_id:
-            _lead_error(action, f"Gave up after {action.attempts} attempts: {error}")
-        return "dead"
-    delay = dt.timedelta(seconds=retry_after) if retry_after else _backoff(action.attempts)
-    if not _settle(
-        action,
-        status=Status.FAILED,
-        scheduled_for=now + max(delay, dt.timedelta(seconds=1)),
-        last_error=error,
-        outcome_unknown=False,
-    ):
-        return "settled elsewhere"
-    _release(action)
-    return "retry"
+        _record_failure(action, now, kind, error, error=cause, retry_at=retry_at)
+        return SendOutcome.RETRY
 
 
 def _lead_error(action: OutboundAction, reason: str) -> None:
@@ -381,15 +455,16 @@ def _lead_error(action: OutboundAction, reason: str) -> None:
         Lead.objects.filter(pk=lead.pk).update(last_error=reason[:1000])
 
 
-@transaction.atomic
-def _back_to_queue(action: OutboundAction, reason: str) -> bool:
-    """Not the action's fault (the account stopped): it waits, its attempt is not counted."""
+def _back_to_queue(action: OutboundAction, reason: str, *, until: dt.datetime | None = None) -> bool:
+    """Not the action's fault (the account stopped or must cool down): it waits, its attempt is not counted."""
+    fields = {"scheduled_for": until} if until else {}
     if _settle(
         action,
         status=Status.QUEUED,
         last_error=reason[:1000],
         outcome_unknown=False,
         attempts=max(action.attempts - 1, 0),
+        **fields,
     ):
         _release(action)
         return True
@@ -413,8 +488,45 @@ def _pause_account(action: OutboundAction, error: UnipileError, now: dt.datetime
         )
 
 
+def _lag_checks(action: OutboundAction) -> list[str]:
+    """When this action already asked the provider whether an accepted connection shows (ISO times)."""
+    return [
+        occurred.isoformat()
+        for occurred in Event.objects.filter(
+            lead_id=action.lead_id,
+            type=EventType.SEND_FAILED,
+            data__action_id=action.pk,
+            data__kind=FailureKind.NOT_YET_CONNECTED.value,
+        )
+        .order_by("occurred_at")
+        .values_list("occurred_at", flat=True)
+    ]
+
+
+def _await_connection(action: OutboundAction, now: dt.datetime, reason: str) -> SendOutcome:
+    """The acceptance is ours, the provider's profile lags: ask again later, within caps, a few times over hours."""
+    ladder = settings.CONNECTION_LAG_RETRY_MINUTES
+    with transaction.atomic():
+        earlier = _lag_checks(action)
+        if len(earlier) < len(ladder):
+            retry_at = now + dt.timedelta(minutes=ladder[len(earlier)])
+            attempt = action.attempts
+            if not _back_to_queue(action, f"{reason}; asking again at {retry_at:%H:%M} UTC", until=retry_at):
+                return SendOutcome.SETTLED_ELSEWHERE
+            _record_failure(action, now, FailureKind.NOT_YET_CONNECTED, reason, retry_at=retry_at, attempt=attempt)
+            return SendOutcome.RETRY
+        history = ", ".join([*earlier, now.isoformat()])
+        message = f"{reason} after {len(earlier) + 1} checks (at {history}): a message needs a connection"
+        if not _settle(action, status=Status.DEAD, last_error=message[:1000], outcome_unknown=False):
+            return SendOutcome.SETTLED_ELSEWHERE
+        _release(action)
+        _record_failure(action, now, FailureKind.LEAD_ERROR, message)
+        _lead_error(action, message)
+        return SendOutcome.LEAD_ERROR
+
+
 def _handle(action: OutboundAction, provider, now: dt.datetime) -> SendResult:
-    result = SendResult(account_id=action.account_id, outcome="sent", action_id=action.pk)
+    result = SendResult(account_id=action.account_id, outcome=SendOutcome.SENT, action_id=action.pk)
     dry_run = bool(action.lead_id and action.lead.campaign.dry_run)
     try:
         refs = Refs() if dry_run else _perform(provider, action)
@@ -438,37 +550,56 @@ def _handle(action: OutboundAction, provider, now: dt.datetime) -> SendResult:
                     Lead.objects.filter(pk=lead.pk).update(
                         current_step=action.step.position if action.step_id else lead.current_step
                     )
-        result.outcome, result.detail = "skipped", skip.reason
+        result.outcome, result.detail = SendOutcome.SKIPPED, skip.reason
+        return result
+    except AwaitingConnection as exc:
+        result.outcome, result.detail = _await_connection(action, now, str(exc)), str(exc)
         return result
     except RateLimited as exc:
-        result.outcome, result.detail = _retry_or_die(action, now, f"rate limited: {exc}", exc.retry_after), str(exc)
+        # LinkedIn's 429 is about the account: it cools down, and the action waits for it without losing a try.
+        with transaction.atomic():
+            until = account_cool_down(account=action.account, now=now, retry_after=exc.retry_after)
+            reason = f"rate limited: {exc.describe()}; account cooling down until {until:%H:%M} UTC"
+            attempt = action.attempts
+            if _back_to_queue(action, reason, until=until):
+                _record_failure(
+                    action, now, FailureKind.RATE_LIMITED, reason, error=exc, retry_at=until, attempt=attempt
+                )
+        result.outcome, result.detail = SendOutcome.COOLING_DOWN, reason
         return result
     except (ProviderUnavailable, InvalidResponse) as exc:
         if action.action == Step.Action.VISIT:
-            result.outcome, result.detail = _retry_or_die(action, now, str(exc)), str(exc)
+            result.outcome, result.detail = _retry_or_die(action, now, str(exc), cause=exc), str(exc)
             return result
         # The write may have reached LinkedIn, or may still: it is checked with the provider after a grace
         # period, before anything else is sent from this account. Never retried blind.
-        _settle(action, outcome_unknown=True, last_error=f"outcome unknown: {exc}"[:1000])
-        result.outcome, result.detail = "unknown", str(exc)
+        check_at = now + dt.timedelta(seconds=settings.SEND_UNKNOWN_GRACE_SECONDS)
+        with transaction.atomic():
+            if _settle(action, outcome_unknown=True, last_error=f"outcome unknown: {exc}"[:1000]):
+                _record_failure(action, now, FailureKind.UNKNOWN, str(exc), error=exc, retry_at=check_at)
+        result.outcome, result.detail = SendOutcome.UNKNOWN, str(exc)
         return result
     except AlreadyDone as exc:
         if record_sent(action, Refs(data={"already_done": exc.type}), now):
             _release(action)
-        result.outcome, result.detail = "skipped", str(exc)
+        result.outcome, result.detail = SendOutcome.SKIPPED, str(exc)
         return result
     except (LimitReached, AccountProblem) as exc:
-        if _back_to_queue(action, f"account paused: {exc}"):
-            _pause_account(action, exc, now)
-        result.outcome, result.detail = "account_paused", str(exc)
+        with transaction.atomic():
+            attempt = action.attempts
+            if _back_to_queue(action, f"account paused: {exc}"):
+                _record_failure(action, now, FailureKind.ACCOUNT, str(exc), error=exc, attempt=attempt)
+                _pause_account(action, exc, now)
+        result.outcome, result.detail = SendOutcome.ACCOUNT_PAUSED, str(exc)
         return result
     except (RecipientProblem, BadRequest) as exc:
         with transaction.atomic():
             if _settle(action, status=Status.DEAD, last_error=str(exc)[:1000]):
                 _release(action)
+                _record_failure(action, now, FailureKind.LEAD_ERROR, str(exc), error=exc)
                 if action.lead_id:
                     _lead_error(action, str(exc))
-        result.outcome, result.detail = "lead_error", str(exc)
+        result.outcome, result.detail = SendOutcome.LEAD_ERROR, str(exc)
         return result
     record_sent(action, refs, now, dry_run=dry_run)
     return result
@@ -510,17 +641,17 @@ def _find_on_provider(action: OutboundAction, provider) -> Refs | None:
     return None
 
 
-def reconcile_action(action: OutboundAction, provider, now: dt.datetime) -> str:
-    """'sent', 'retry'/'dead' (it did not happen), or 'unknown' when the provider could not tell us."""
+def reconcile_action(action: OutboundAction, provider, now: dt.datetime) -> SendOutcome:
+    """SENT, RETRY or DEAD (it did not happen), or UNKNOWN when the provider could not tell us."""
     try:
         refs = _find_on_provider(action, provider)
     except UnipileError as exc:
+        # Asked again on the next tick; the attempt's own event was written when it became unknown.
         _settle(action, outcome_unknown=True, last_error=f"outcome unknown, check failed: {exc}"[:1000])
-        return "unknown"
+        return SendOutcome.UNKNOWN
     if refs is not None:
-        return "sent" if record_sent(action, refs, now) else "settled elsewhere"
-    reason = action.last_error.removeprefix("outcome unknown: ").split("check failed: ")[-1]
-    return _retry_or_die(action, now, reason or "interrupted before reaching LinkedIn")
+        return SendOutcome.SENT if record_sent(action, refs, now) else SendOutcome.SETTLED_ELSEWHERE
+    return _retry_or_die(action, now, "checked with LinkedIn: it did not arrive", kind=FailureKind.NOT_FOUND)
 
 
 def reconcile_claimed(*, account: LinkedInAccount, now: dt.datetime, provider) -> int:
@@ -534,7 +665,7 @@ def reconcile_claimed(*, account: LinkedInAccount, now: dt.datetime, provider) -
     )
     unknown = 0
     for action in orphans:
-        if reconcile_action(action, provider, now) == "unknown":
+        if reconcile_action(action, provider, now) == SendOutcome.UNKNOWN:
             unknown += 1
     return unknown
 
@@ -560,15 +691,21 @@ def send_for_account(
     account = LinkedInAccount.objects.select_related("client").get(pk=account_id)
     _auto_resume(account, now)
     if not account.can_work:
-        return SendResult(account_id, "not_ready", detail=account.paused_reason or account.get_status_display())
+        return SendResult(
+            account_id, SendOutcome.NOT_READY, detail=account.paused_reason or account.get_status_display()
+        )
     in_flight = OutboundAction.objects.filter(account=account, status=Status.CLAIMED)
     if in_flight.exists():
         reconcile_claimed(account=account, now=now, provider=provider)
         if in_flight.exists():
-            return SendResult(account_id, "unknown", detail="an earlier action is being sent or confirmed")
+            return SendResult(account_id, SendOutcome.UNKNOWN, detail="an earlier action is being sent or confirmed")
+    if account.is_cooling_down(now):
+        detail = f"cooling down after a rate limit until {account.cooldown_until:%H:%M:%S}"
+        return SendResult(account_id, SendOutcome.COOLING_DOWN, detail=detail)
     claimed = claim_next(account=account, now=now)
-    if isinstance(claimed, str):
-        return SendResult(account_id, "idle" if claimed == "nothing due" else "blocked", detail=claimed)
+    if isinstance(claimed, NotClaimed):
+        outcome = SendOutcome.IDLE if claimed.nothing_due else SendOutcome.BLOCKED
+        return SendResult(account_id, outcome, detail=claimed.reason)
     claimed.account = account
     result = _handle(claimed, provider, now)
     logger.info(
@@ -589,5 +726,11 @@ def accounts_with_work(now: dt.datetime) -> list[int]:
     )
     working = LinkedInAccount.objects.filter(status__in=LinkedInAccount.WORKING_STATUSES).filter(
         Q(paused=False) | Q(pause_source=LinkedInAccount.PauseSource.PROVIDER, paused_until__lte=now)
+    )
+    # A cooling account gets no task, unless it has a claim to settle (the check with LinkedIn is a read).
+    working = working.filter(
+        Q(cooldown_until__isnull=True)
+        | Q(cooldown_until__lte=now)
+        | Q(pk__in=OutboundAction.objects.filter(status=Status.CLAIMED).values("account_id"))
     )
     return list(working.filter(pk__in=due.values("account_id")).values_list("pk", flat=True))

@@ -18,6 +18,7 @@ from .models import (
     SandboxInvitation,
     SandboxMember,
     SandboxMessage,
+    SandboxRateLimit,
     SandboxRelation,
     SandboxSettings,
     SandboxWebhook,
@@ -110,11 +111,24 @@ def call_rng(config: SandboxSettings) -> random.Random:
     return random.Random(f"{config.seed}:{number}")
 
 
-def inject_faults(config: SandboxSettings, rng: random.Random) -> str:
-    """Before acting: maybe refuse like an overloaded provider. Returns what to do after acting ('', '500', 'timeout')."""
+def _rate_limited(account: SandboxAccount, config: SandboxSettings) -> ProviderError:
+    now = timezone.now()
+    SandboxRateLimit.objects.create(account=account, at=now)
+    if config.rate_limit_burst_seconds and not (account.rate_limited_until and account.rate_limited_until > now):
+        until = now + dt.timedelta(seconds=config.rate_limit_burst_seconds)
+        SandboxAccount.objects.filter(pk=account.pk).update(rate_limited_until=until)
+    return ProviderError(429, "too_many_requests", "Too many requests, slow down.")
+
+
+def inject_faults(config: SandboxSettings, rng: random.Random, account: SandboxAccount) -> str:
+    """Before acting: maybe refuse like an overloaded provider. Returns what to do after acting ('', '500', 'timeout').
+
+    A 429 is about the account: during a burst every write call from it is refused too."""
     roll = rng.random()
+    if account.rate_limited_until and account.rate_limited_until > timezone.now():
+        raise _rate_limited(account, config)
     if roll < config.rate_429:
-        raise ProviderError(429, "too_many_requests", "Too many requests, slow down.")
+        raise _rate_limited(account, config)
     roll -= config.rate_429
     if roll < config.rate_500:
         raise ProviderError(500, "provider_error", "The provider failed to answer.")
@@ -287,8 +301,15 @@ def relation_payload(account: SandboxAccount, member: SandboxMember) -> dict:
 
 
 def account_status_changed(account: SandboxAccount) -> None:
+    # The time of the change rides along (our reading; not in Unipile's public material), so that delayed and
+    # duplicated deliveries can be put back in order and told apart from a real second change.
     payload = {
-        "AccountStatus": {"account_id": account.account_id, "account_type": "LINKEDIN", "message": account.status}
+        "AccountStatus": {
+            "account_id": account.account_id,
+            "account_type": "LINKEDIN",
+            "message": account.status,
+            "timestamp": timezone.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        }
     }
     enqueue_webhooks("account_status", "account_status", payload, account=account)
 
@@ -305,7 +326,7 @@ def invite(*, account_id: str, provider_id: str, message: str) -> tuple[SandboxI
     if len(message) > INVITE_NOTE_LIMIT:
         raise ProviderError(400, "too_many_characters", f"The message is {len(message)} characters; 300 at most.")
     rng = call_rng(config)
-    outcome = inject_faults(config, rng)
+    outcome = inject_faults(config, rng, account)
     if rng.random() < config.rate_invalid_recipient:
         raise ProviderError(422, "invalid_recipient", "The recipient cannot be reached.")
     member = member_by_identifier(provider_id, config)
@@ -375,7 +396,7 @@ def start_chat(*, account_id: str, attendee_ids: list[str], text: str, inmail: b
     if not text.strip():
         raise ProviderError(400, "invalid_parameters", "text is required.")
     rng = call_rng(config)
-    outcome = inject_faults(config, rng)
+    outcome = inject_faults(config, rng, account)
     member = member_by_identifier(attendee_ids[0], config)
     if not inmail and not is_connected(account, member):
         raise ProviderError(422, "no_connection_with_recipient", "You are not connected to this person.")
@@ -402,7 +423,7 @@ def send_in_chat(*, chat_id: str, text: str) -> tuple[SandboxMessage, str]:
     if not text.strip():
         raise ProviderError(400, "invalid_parameters", "text is required.")
     rng = call_rng(config)
-    outcome = inject_faults(config, rng)
+    outcome = inject_faults(config, rng, chat.account)
     if _sent_today(chat.account, timezone.now()) >= config.daily_message_limit:
         raise ProviderError(422, "limit_exceeded", "The message limit is reached.")
     with transaction.atomic():

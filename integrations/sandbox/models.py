@@ -21,6 +21,11 @@ class SandboxSettings(models.Model):
     rate_429 = models.FloatField(
         "429 rate", default=0.0, help_text="Share of write calls answered 429 too_many_requests."
     )
+    rate_limit_burst_seconds = models.FloatField(
+        "429 burst (seconds)",
+        default=0.0,
+        help_text="After a 429, the same account's write calls are answered 429 for this long, as LinkedIn does.",
+    )
     rate_500 = models.FloatField("500 rate", default=0.0, help_text="Share of write calls answered 500 before acting.")
     rate_500_after_effect = models.FloatField(
         "500-after-acting rate",
@@ -61,10 +66,24 @@ class SandboxAccount(models.Model):
     provider_id = models.CharField(max_length=100, unique=True)
     feature = models.CharField(max_length=20, default="classic")
     status = models.CharField(max_length=20, default="OK")
+    rate_limited_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):
         return f"{self.name} ({self.account_id})"
+
+
+class SandboxRateLimit(models.Model):
+    """Every 429 the sandbox answered: the soak checks that nothing was sent from the account right after."""
+
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="rate_limits")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "sandbox rate limit"
+
+    def __str__(self):
+        return f"429 to {self.account} at {self.at:%H:%M:%S}"
 
 
 class SandboxMember(models.Model):

@@ -17,7 +17,6 @@ from integrations.unipile import (
     AlreadyDone,
     LimitReached,
     ProviderUnavailable,
-    RateLimited,
     RecipientProblem,
 )
 from leads.models import DoNotContact, Event, Lead
@@ -255,22 +254,6 @@ def test_warm_up_ramps_the_daily_cap(setup, fake, settings):
     planned(campaign)
     assert send(account, fake).outcome == "sent"
     assert "cap reached" in send(account, fake, now=later(WEDNESDAY_10, minutes=5)).detail
-
-
-def test_rate_limited_backs_off_then_gives_up(setup, fake, settings):
-    campaign, account = setup
-    settings.SEND_MAX_ATTEMPTS = 2
-    lead, action = planned(campaign)
-    fake.fail_next("send_invitation", RateLimited("slow down", status=429, retry_after=120), times=2)
-    assert send(account, fake).outcome == "retry"
-    action.refresh_from_db()
-    assert action.status == "failed" and action.scheduled_for == later(WEDNESDAY_10, seconds=120)
-    assert RateUsage.objects.get(account=account).invites == 0  # refunded: nothing was sent
-    assert send(account, fake, now=later(WEDNESDAY_10, minutes=3)).outcome == "dead"
-    action.refresh_from_db()
-    lead.refresh_from_db()
-    assert action.status == "dead" and lead.status == "error" and "Gave up after 2 attempts" in lead.last_error
-    assert fake.delivered == []
 
 
 def test_timeout_after_the_invitation_reached_linkedin_is_not_sent_again(setup, fake):

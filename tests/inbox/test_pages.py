@@ -121,7 +121,7 @@ def test_working_hours_hold_a_reply_unless_send_now(inbox_world, conversations):
     today = timezone.localdate(timezone=campaign.timezone)
     sunday = today + dt.timedelta(days=7 - today.isoweekday() or 7)
     sunday_noon = timezone.make_aware(dt.datetime.combine(sunday, dt.time(12)), campaign.timezone)
-    assert "outside working hours" in claim_next(account=inbox_world["acc_a"], now=sunday_noon)
+    assert "outside working hours" in claim_next(account=inbox_world["acc_a"], now=sunday_noon).reason
     OutboundAction.objects.update(send_now=True)
     claimed = claim_next(account=inbox_world["acc_a"], now=sunday_noon)
     assert isinstance(claimed, OutboundAction) and claimed.text == "Later"

@@ -1,6 +1,7 @@
 """The real client against the sandbox provider over real HTTP: every method, every error mapping."""
 
 import datetime as dt
+import random
 
 import pytest
 import requests
@@ -25,6 +26,7 @@ from integrations.unipile import (
     RateLimited,
     RecipientProblem,
     UnipileClient,
+    parse_timestamp,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -357,5 +359,24 @@ def test_account_status_change_is_announced(sandbox):
     account.status = "CREDENTIALS"
     account.save()
     engine.account_status_changed(account)
-    payload = SandboxDelivery.objects.get().payload
-    assert payload == {"AccountStatus": {"account_id": ACC, "account_type": "LINKEDIN", "message": "CREDENTIALS"}}
+    status = SandboxDelivery.objects.get().payload["AccountStatus"]
+    assert {k: v for k, v in status.items() if k != "timestamp"} == {
+        "account_id": ACC,
+        "account_type": "LINKEDIN",
+        "message": "CREDENTIALS",
+    }
+    assert parse_timestamp(status["timestamp"]) <= timezone.now()
+
+
+def test_a_429_starts_a_burst_for_that_account(sandbox):
+    from integrations.sandbox.models import SandboxRateLimit
+
+    SandboxSettings.objects.update(rate_429=1.0, rate_limit_burst_seconds=60)
+    config, account = SandboxSettings.load(), SandboxAccount.objects.get()
+    with pytest.raises(engine.ProviderError):
+        engine.inject_faults(config, random.Random(1), account)
+    SandboxSettings.objects.update(rate_429=0.0)
+    account.refresh_from_db()
+    with pytest.raises(engine.ProviderError) as refused:  # within the burst, whatever the dice say
+        engine.inject_faults(SandboxSettings.load(), random.Random(1), account)
+    assert refused.value.status == 429 and SandboxRateLimit.objects.filter(account=account).count() == 2

@@ -1,6 +1,8 @@
 """Webhook intake and processing with payloads shaped exactly as in shared/UNIPILE.md."""
 
 import copy
+import datetime as dt
+import io
 import json
 
 import pytest
@@ -358,10 +360,70 @@ def test_ok_does_not_resume_an_operator_pause(post, account):
     assert account.paused and account.paused_reason == "holiday"
 
 
-def test_same_status_twice_is_a_duplicate(post, account):
-    post("account_status", status_payload("ERROR"))
-    second = post("account_status", status_payload("ERROR"))
+def timed_status(status, when):
+    payload = status_payload(status)
+    payload["AccountStatus"]["timestamp"] = when
+    return payload
+
+
+def test_the_same_delivery_twice_is_a_duplicate(post, account):
+    post("account_status", timed_status("ERROR", "2026-11-18T10:00:00.000Z"))
+    second = post("account_status", timed_status("ERROR", "2026-11-18T10:00:00.000Z"))
     assert second.json()["duplicate"] is True
+
+
+def test_a_status_that_comes_back_is_applied_every_time(post, account):
+    """CREDENTIALS, OK, CREDENTIALS within minutes: dedupe must never swallow a state change."""
+    for status in ("CREDENTIALS", "OK", "CREDENTIALS"):
+        assert post("account_status", status_payload(status)).json()["duplicate"] is False
+    account.refresh_from_db()
+    assert account.status == "CREDENTIALS" and account.paused and account.pause_source == "status"
+    assert WebhookDelivery.objects.filter(status="processed").count() == 3
+    # The same with the times the deliveries carry.
+    for n, status in enumerate(("OK", "CREDENTIALS", "OK"), start=1):
+        post("account_status", timed_status(status, (timezone.now() + dt.timedelta(seconds=n)).isoformat()))
+    account.refresh_from_db()
+    assert account.status == "OK" and not account.paused
+
+
+def test_status_events_apply_in_the_order_of_their_timestamps(post, account):
+    post("account_status", timed_status("OK", "2026-11-18T10:05:00.000Z"))
+    late = post("account_status", timed_status("CREDENTIALS", "2026-11-18T10:01:00.000Z"))  # delayed in transit
+    account.refresh_from_db()
+    assert account.status == "OK" and not account.paused
+    delivery = WebhookDelivery.objects.get(pk=late.json()["delivery"])
+    assert delivery.status == "processed" and "older than the status in force" in delivery.error
+    post("account_status", timed_status("CREDENTIALS", "2026-11-18T10:06:00.000Z"))
+    account.refresh_from_db()
+    assert account.status == "CREDENTIALS" and account.paused
+
+
+def post_chunked(client, body: bytes):
+    """As a proxy in front of us sends it: Transfer-Encoding chunked, no Content-Length (the server decodes)."""
+    return client.post(
+        "/webhooks/unipile/messaging/",
+        data=b"",
+        content_type="application/json",
+        HTTP_UNIPILE_AUTH=SECRET,
+        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_LENGTH="",
+        **{"wsgi.input": io.BytesIO(body)},
+    )
+
+
+def test_a_chunked_body_is_read(client, lead, django_capture_on_commit_callbacks):
+    webhook_tasks._last_kick["second"] = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_chunked(client, json.dumps(message_payload()).encode())
+    assert response.status_code == 200, response.content
+    lead.refresh_from_db()
+    assert lead.status == "replied"
+
+
+def test_a_chunked_body_over_the_limit_is_a_413(client):
+    response = post_chunked(client, b" " * (webhooks.MAX_BODY_BYTES + 10))
+    assert response.status_code == 413
+    assert WebhookDelivery.objects.get().status == "failed"
 
 
 def test_unknown_status_fails_the_delivery(post, account):
@@ -399,3 +461,30 @@ def test_processing_a_delivery_twice_is_harmless(lead):
     assert copy.deepcopy(Event.objects.filter(type="reply_received").count()) == 1
     assert OutboundAction.objects.count() == 0
     assert LinkedInAccount.objects.count() == 1
+
+
+def test_a_reply_timestamped_before_the_invitation_never_moves_the_milestones_back(post, lead):
+    invited = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)
+    Lead.objects.filter(pk=lead.pk).update(invited_at=invited)
+    payload = message_payload()  # the provider says 10:15, before the invitation at 12:00
+    post("messaging", payload)
+    lead.refresh_from_db()
+    assert lead.status == "replied" and lead.replied_at == invited
+    reply = Event.objects.get(type="reply_received", lead=lead)
+    assert reply.occurred_at == dt.datetime(2026, 11, 18, 10, 15, tzinfo=dt.UTC)  # the provider's time is kept
+    change = Event.objects.get(type="lead_status_changed", lead=lead, data__to="replied")
+    assert change.data["provider_time"] == "2026-11-18T10:15:00+00:00"
+    assert change.data["recorded_as"] == invited.isoformat()
+
+
+def test_a_late_acceptance_is_not_dated_before_the_invitation(post, lead):
+    from campaigns.inbound import accept_relation
+
+    invited = timezone.now()
+    Lead.objects.filter(pk=lead.pk).update(invited_at=invited, status="replied", replied_at=invited)
+    accept_relation(
+        account=lead.sender, provider_id=PERSON, public_identifier="ann-lee", source="sync",
+        when=invited - dt.timedelta(days=2),
+    )  # fmt: skip
+    lead.refresh_from_db()
+    assert lead.connected_at == invited

@@ -33,6 +33,10 @@ def start(**env_overrides):
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL='localhost:6379' is not a valid URL"),
         ({"PUBLIC_BASE_URL": "ftp://x"}, "PUBLIC_BASE_URL='ftp://x'"),
         ({"UNIPILE_DSN": "https://api1.unipile.com:13111/api/v1"}, "UNIPILE_DSN="),
+        ({"UNIPILE_DSN": "http://127.0.0.1:9000"}, "UNIPILE_DSN='http://127.0.0.1:9000' uses plain http"),
+        ({"UNIPILE_DSN": "ftp://127.0.0.1:9000"}, "UNIPILE_DSN='ftp://127.0.0.1:9000': the scheme"),
+        ({"RATE_LIMIT_COOLDOWN_MINUTES": "5,soon"}, "RATE_LIMIT_COOLDOWN_MINUTES='5,soon'"),
+        ({"CONNECTION_LAG_RETRY_MINUTES": "0"}, "CONNECTION_LAG_RETRY_MINUTES='0'"),
         ({"DATABASE_CONN_MAX_AGE": "soon", "DATABASE_URL": "postgres://u@h/db"}, "DATABASE_CONN_MAX_AGE='soon'"),
     ],
 )
@@ -67,3 +71,25 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(settings):
         pytest.skip("SQLite-only setting; this run is on PostgreSQL")
     options = settings.DATABASES["default"]["OPTIONS"]
     assert "journal_mode=WAL" in options["init_command"] and options["timeout"] >= 5
+
+
+def test_a_plain_http_gateway_is_allowed_when_an_operator_says_so(tmp_path):
+    result = start(
+        DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3", UNIPILE_DSN="http://127.0.0.1:9000", UNIPILE_ALLOW_HTTP="true"
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("dsn", "base_url"),
+    [
+        ("api27.unipile.com:15744", "https://api27.unipile.com:15744/api/v1"),
+        ("https://api27.unipile.com:15744/", "https://api27.unipile.com:15744/api/v1"),
+        ("http://127.0.0.1:9000", "http://127.0.0.1:9000/api/v1"),
+    ],
+)
+def test_the_client_talks_to_the_scheme_the_dsn_names(settings, dsn, base_url):
+    from integrations.unipile import UnipileClient
+
+    settings.UNIPILE_SANDBOX, settings.UNIPILE_DSN, settings.UNIPILE_API_KEY = False, dsn, "k"
+    assert UnipileClient.from_settings().base_url == base_url

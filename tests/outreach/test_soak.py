@@ -74,3 +74,25 @@ def test_caps_duplicates_missed_replies_and_lost_webhooks_are_found(soak_run):
 def test_check_only_without_a_run(db):
     with pytest.raises(CommandError, match="No soak run"):
         call_command("soak", "--check-only")
+
+
+def test_a_send_inside_a_429_cool_down_is_found(soak_run):
+    from integrations.sandbox.models import SandboxRateLimit
+
+    client, _account, sandbox_account, members = soak_run
+    limit = SandboxRateLimit.objects.create(account=sandbox_account, at=timezone.now())
+    SandboxInvitation.objects.create(
+        id="inv-too-soon",
+        account=sandbox_account,
+        member=members[0],
+        created_at=limit.at + timezone.timedelta(seconds=5),
+    )
+    problems, out = _check(client)
+    assert problems == 1 and "sent within 0:00:30 of a 429" in out
+
+
+def test_an_account_status_that_is_not_the_last_event_is_found(soak_run):
+    client, _account, sandbox_account, _members = soak_run
+    SandboxAccount.objects.filter(pk=sandbox_account.pk).update(status="CREDENTIALS")
+    problems, out = _check(client)
+    assert problems == 1 and "account status not the last event" in out and "Outreach says OK" in out

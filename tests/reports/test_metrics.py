@@ -128,3 +128,43 @@ def test_empty_range_gives_zeros_and_no_rates(log):
 def test_event_campaign_is_copied_from_the_lead(log):
     campaign, _account, _period = log
     assert not Event.objects.filter(lead__campaign=campaign).exclude(campaign=campaign).exists()
+
+
+@pytest.fixture
+def stepless(log):
+    """What a staff reply, a send-failed event, a removed account and an old import leave in the log."""
+    campaign, account, period = log
+    lead = campaign.leads.first()
+    Event.objects.create(lead=lead, account=account, type="message_sent", occurred_at=at(11, 9), data={"step": None})
+    Event.objects.create(lead=lead, account=None, type="message_sent", occurred_at=at(11, 10), data={})
+    Event.objects.create(lead=lead, type="message_sent", occurred_at=at(11, 11), data={"step": "", "variant": None})
+    Event.objects.create(lead=lead, type="invite_sent", occurred_at=at(11, 12), data={"step": "x", "variant": 7})
+    Event.objects.create(lead=lead, type="reply_received", occurred_at=at(11, 13), data={})
+    Event.objects.create(lead=lead, type="send_failed", occurred_at=at(11, 14), data={"step": None, "kind": "retry"})
+    return campaign, account, period
+
+
+def test_every_analytics_path_takes_events_with_no_step_variant_or_account(stepless):
+    campaign, _account, period = stepless
+    events = selectors.campaign_events(campaign)
+    steps = selectors.step_variants(events, period)
+    assert all(row["step"] is None or isinstance(row["step"], int) for row in steps)
+    assert {row["step"] for row in steps if row["sent"]} >= {1, 2}
+    assert selectors.summary(events, period).messages_sent >= 5
+    assert selectors.summaries_by(events, period, "campaign")[campaign.pk]
+    assert selectors.summaries_by(events, period, "account")
+    assert selectors.daily_series(events, period)
+    assert selectors.summary(selectors.client_events(campaign.client), period).messages_sent >= 5
+
+
+def test_the_report_pages_api_and_email_take_a_staff_reply(stepless, admin_client):
+    from reports.emails import weekly_content
+
+    campaign, _account, _period = stepless
+    page = admin_client.get(
+        f"/reports/?client={campaign.client.pk}&campaign={campaign.pk}&start=2026-11-09&end=2026-11-15"
+    )
+    assert page.status_code == 200
+    api = admin_client.get(f"/api/v1/reports/campaigns/{campaign.pk}/summary?start=2026-11-09&end=2026-11-15")
+    assert api.status_code == 200, api.content
+    assert weekly_content(campaign.client, "2026-W46").campaigns

@@ -32,6 +32,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 SOAK_SLUG = "soak"
+SOAK_COOLDOWN_MINUTES = (0.5, 1, 2)
+STATUS_FLIP_EVERY = 45  # seconds
 FAST_INTERVALS = {
     "campaigns: plan queue": 5,
     "campaigns: send queue": 3,
@@ -88,6 +90,8 @@ class Command(BaseCommand):
             "UNIPILE_WEBHOOK_SECRET": settings.UNIPILE_WEBHOOK_SECRET or "soak-secret",
             "SEND_UNKNOWN_GRACE_SECONDS": "5",
             "SEND_CLAIM_STALE_SECONDS": "60",
+            # The ladder shortened to the soak's 10 minutes; the check holds every send to it.
+            "RATE_LIMIT_COOLDOWN_MINUTES": ",".join(str(m) for m in SOAK_COOLDOWN_MINUTES),
         }
         os.environ.update({k: env[k] for k in ("PUBLIC_BASE_URL", "UNIPILE_WEBHOOK_SECRET")})
         settings.PUBLIC_BASE_URL = base
@@ -133,6 +137,7 @@ class Command(BaseCommand):
                 "reply_delay_min_minutes": 10,
                 "reply_delay_max_minutes": 120,
                 "rate_429": fault_rate,
+                "rate_limit_burst_seconds": 20.0,
                 "rate_500": fault_rate,
                 "rate_500_after_effect": fault_rate,
                 "rate_timeout": fault_rate / 2,
@@ -286,13 +291,32 @@ class Command(BaseCommand):
         )
         return {"web": web, "beat": beat, "workers": [self._worker(env, n) for n in range(workers)]}
 
+    def _flip_status(self, rng: random.Random) -> str:
+        """An account loses its session and gets it back, sometimes twice in a row (CREDENTIALS, OK, CREDENTIALS,
+        OK within seconds), as Unipile reports it: each change is one webhook, delayed and duplicated like the rest."""
+        from integrations.sandbox import engine
+        from integrations.sandbox.models import SandboxAccount
+
+        account = rng.choice(list(SandboxAccount.objects.filter(account_id__startswith="soak-acc-")))
+        flips = ["CREDENTIALS", "OK"] * rng.choice((1, 2))
+        for status in flips:
+            account.status = status
+            account.save(update_fields=["status"])
+            engine.account_status_changed(account)
+            time.sleep(rng.uniform(0.2, 1.5))
+        return f"{account.account_id}: {' -> '.join(flips)}"
+
     def _run(self, processes: dict, env, minutes: float, kill_every: float) -> None:
         deadline = time.monotonic() + minutes * 60
         next_kill = time.monotonic() + kill_every
+        next_flip = time.monotonic() + STATUS_FLIP_EVERY
         rng = random.Random(3)
         kills = 0
         while time.monotonic() < deadline:
             time.sleep(2)
+            if time.monotonic() >= next_flip:
+                self.stdout.write(f"  status flips: {self._flip_status(rng)}")
+                next_flip += STATUS_FLIP_EVERY
             if time.monotonic() >= next_kill:
                 n = rng.randrange(len(processes["workers"]))
                 processes["workers"][n].send_signal(signal.SIGKILL)
@@ -358,7 +382,14 @@ class Command(BaseCommand):
         from campaigns.models import OutboundAction
         from inbox.models import Message
         from integrations.models import LinkedInAccount, WebhookDelivery
-        from integrations.sandbox.models import SandboxChat, SandboxDelivery, SandboxInvitation, SandboxMessage
+        from integrations.sandbox.models import (
+            SandboxAccount,
+            SandboxChat,
+            SandboxDelivery,
+            SandboxInvitation,
+            SandboxMessage,
+            SandboxRateLimit,
+        )
         from leads.models import Lead
 
         problems = 0
@@ -465,6 +496,38 @@ class Command(BaseCommand):
         problems += self._report(
             "leads stuck without a reason", [f"lead {pk}" for pk in stuck + errors_without_reason], ""
         )
+        # A 429 cools the whole account down: nothing reached anyone from it during the shortest cool-down.
+        window = dt.timedelta(minutes=SOAK_COOLDOWN_MINUTES[0])
+        limits = list(
+            SandboxRateLimit.objects.filter(account__account_id__in=list(accounts), at__gte=started).select_related(
+                "account"
+            )
+        )
+        early = []
+        for limit in limits:
+            sends = (
+                SandboxInvitation.objects.filter(
+                    account=limit.account, created_at__gt=limit.at, created_at__lt=limit.at + window
+                ).count()
+                + SandboxMessage.objects.filter(
+                    chat__account=limit.account,
+                    is_sender=True,
+                    created_at__gt=limit.at,
+                    created_at__lt=limit.at + window,
+                ).count()
+            )
+            if sends:
+                early.append(
+                    f"{limit.account.account_id}: {sends} sent within {window} of a 429 at {limit.at:%H:%M:%S}"
+                )
+        problems += self._report("sends within a 429 cool-down", early, f"{len(limits)} 429s answered")
+        # Each account's status is the one its last status event said.
+        drift = [
+            f"{remote.account_id}: Outreach says {accounts[remote.account_id].status}, the last event {remote.status}"
+            for remote in SandboxAccount.objects.filter(account_id__in=list(accounts))
+            if accounts[remote.account_id].status != remote.status
+        ]
+        problems += self._report("account status not the last event", drift, f"{len(accounts)} accounts")
         statuses = Counter(Lead.objects.filter(campaign__client__slug=SOAK_SLUG).values_list("status", flat=True))
         self.stdout.write("Leads by status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
         return problems
