@@ -6,7 +6,6 @@ import secrets
 import django_filters
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -39,12 +38,16 @@ from outreach.models import Client
 
 from .models import Campaign, Step
 from .services import (
+    StepInUse,
     campaign_activate,
     campaign_archive,
+    campaign_create,
     campaign_duplicate,
     campaign_pause,
     campaign_preview,
     campaign_resume,
+    campaign_update,
+    step_problems,
 )
 
 MAX_STEPS = 20
@@ -72,10 +75,8 @@ class StepSerializer(StrictModelSerializer):
         step = Step(**{k: v for k, v in attrs.items()})
         step.template = step.template or ""
         step.template_b = step.template_b or ""
-        try:
-            step.clean()
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
+        if problems := step_problems(step):
+            raise serializers.ValidationError(problems)
         return attrs
 
 
@@ -168,49 +169,16 @@ class CampaignSerializer(StrictModelSerializer):
             )
         return attrs
 
-    @transaction.atomic
     def create(self, validated_data):
-        steps = validated_data.pop("steps", [])
-        senders = validated_data.pop("senders", [])
-        campaign = Campaign.objects.create(**validated_data)
-        campaign.senders.set(senders)
-        Step.objects.bulk_create([Step(campaign=campaign, **step) for step in steps])
-        return campaign
+        return campaign_create(**validated_data)
 
-    @transaction.atomic
     def update(self, instance, validated_data):
-        steps = validated_data.pop("steps", None)
-        senders = validated_data.pop("senders", None)
-        instance = Campaign.objects.select_for_update().get(pk=instance.pk)
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        instance.save()
-        if senders is not None:
-            instance.senders.set(senders)
-        if steps is not None:
-            self._replace_steps(instance, steps)
-        return instance
-
-    @staticmethod
-    def _replace_steps(campaign: Campaign, steps: list[dict]) -> None:
-        """Steps are matched by position: changed in place, added, or removed when nothing was sent for them."""
-        existing = {step.position: step for step in campaign.steps.all()}
-        wanted = {step["position"] for step in steps}
-        removed = [step for position, step in existing.items() if position not in wanted]
-        used = [step.position for step in removed if step.actions.exists()]
-        if used:
+        try:
+            return campaign_update(campaign=instance, **validated_data)
+        except StepInUse as exc:
             raise ApiError(
-                409,
-                "conflict",
-                f"Step(s) {', '.join(map(str, sorted(used)))} already have actions for leads and cannot be removed.",
-                {"steps": [f"Position {p} is in use." for p in sorted(used)]},
-            )
-        Step.objects.filter(pk__in=[step.pk for step in removed]).delete()
-        for data in steps:
-            step = existing.get(data["position"]) or Step(campaign=campaign)
-            for name, value in data.items():
-                setattr(step, name, value)
-            step.save()
+                409, "conflict", str(exc), {"steps": [f"Position {p} is in use." for p in exc.positions]}
+            ) from None
 
 
 class CampaignFilter(django_filters.FilterSet):

@@ -6,4 +6,7 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Campaigns"
 
     def ready(self):
-        from . import inbound  # noqa: F401  registers the new_relation handler
+        from . import (
+            inbound,  # noqa: F401  registers the new_relation handler
+            receivers,  # noqa: F401  acts on leads' signals
+        )

@@ -155,8 +155,13 @@ class OutboundAction(models.Model):
         DEAD = "dead", "Dead"
         CANCELLED = "cancelled", "Cancelled"
 
+    # Not handed to LinkedIn yet: a stopped lead's are cancelled. Open: not finished either way (claimed too).
+    WAITING_STATUSES = frozenset({Status.QUEUED, Status.FAILED})
+    OPEN_STATUSES = frozenset({Status.QUEUED, Status.CLAIMED, Status.FAILED})
+
     lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="actions")
-    step = models.ForeignKey(Step, null=True, blank=True, on_delete=models.CASCADE, related_name="actions")
+    # RESTRICT: a step with history cannot be deleted on its own (its campaign's deletion still takes both).
+    step = models.ForeignKey(Step, null=True, blank=True, on_delete=models.RESTRICT, related_name="actions")
     account = models.ForeignKey("integrations.LinkedInAccount", on_delete=models.CASCADE, related_name="actions")
     action = models.CharField(max_length=10, choices=Step.Action.choices)
     text = models.TextField(blank=True)

@@ -140,3 +140,20 @@ def choose_variant(*, lead_id: int, step_id: int, has_variant_b: bool) -> str:
         return "A"
     digest = hashlib.sha256(f"{lead_id}:{step_id}".encode()).digest()
     return "B" if digest[0] & 1 else "A"
+
+
+def static_length(template: str) -> int:
+    """The shortest text the template can render to: its words, with each variable at its fallback (or empty)."""
+    return len(TOKEN_RE.sub(lambda m: (m.group(2) or m.group(4) or "").strip(), template).strip())
+
+
+def template_variables(template: str) -> list[str]:
+    """The variable names a template uses, in order, once each."""
+    return list(dict.fromkeys(token.name for token in parse_tokens(template) if token.name))
+
+
+def variables_without_fallback(template: str) -> list[str]:
+    """Custom fields (not a lead's standard field) used without a fallback."""
+    return [
+        t.raw for t in parse_tokens(template) if t.name and _standard(t.name) is None and not (t.fallback or "").strip()
+    ]

@@ -26,7 +26,7 @@ def lead_blocker(lead: Lead, *, now: dt.datetime | None = None) -> str:
     if campaign.status != Campaign.Status.ACTIVE:
         return f"Campaign is {campaign.get_status_display().lower()}."
     action = (
-        OutboundAction.objects.filter(lead=lead, status__in=["queued", "failed", "claimed"])
+        OutboundAction.objects.filter(lead=lead, status__in=OutboundAction.OPEN_STATUSES)
         .select_related("account")
         .order_by("-id")
         .first()

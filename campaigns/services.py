@@ -10,7 +10,15 @@ from django.utils import timezone
 from leads.models import ACTIVE_STATUSES, Lead
 
 from .models import Campaign, OutboundAction, Step
-from .personalization import Rendered, choose_variant, render, template_problems
+from .personalization import (
+    INVITE_NOTE_LIMIT,
+    Rendered,
+    choose_variant,
+    render,
+    static_length,
+    template_problems,
+    variables_without_fallback,
+)
 
 SAMPLE_LEADS_PER_PROBLEM = 10
 
@@ -44,6 +52,106 @@ def _step_templates(step: Step) -> list[tuple[str, str]]:
     return variants
 
 
+# --- Steps ---------------------------------------------------------------------------------------
+
+
+class StepInUse(CampaignActionRefused):
+    """A step with actions (sent, queued or failed) is part of the send history: it is never deleted."""
+
+    code = "conflict"
+
+    def __init__(self, positions: list[int]):
+        self.positions = sorted(positions)
+        listed = ", ".join(map(str, self.positions))
+        super().__init__(
+            f"Step(s) {listed} already have actions for leads and cannot be removed: their send history would go "
+            "with them. Change their text instead, or duplicate the campaign."
+        )
+
+
+def step_problems(step: Step, *, known_custom_fields: set[str] | None = None) -> dict[str, list[str]]:
+    """What is wrong with a step whatever the lead, by field: checked when a step is saved, anywhere, and at
+    activation. known_custom_fields: the custom fields the campaign's leads have (None: no leads to judge by)."""
+    problems: dict[str, list[str]] = defaultdict(list)
+    try:
+        step.clean()
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            problems[name].extend(messages)
+    for name, template in (("template", step.template), ("template_b", step.template_b)):
+        if not template.strip():
+            continue
+        problems[name].extend(template_problems(template, known_custom_fields=known_custom_fields))
+        if step.action == Step.Action.INVITE and (length := static_length(template)) > INVITE_NOTE_LIMIT:
+            problems[name].append(
+                f"The invitation note is at least {length} characters; LinkedIn allows {INVITE_NOTE_LIMIT}."
+            )
+    return {name: messages for name, messages in problems.items() if messages}
+
+
+def steps_in_use(steps) -> list[int]:
+    """Positions of the given steps that have actions."""
+    ids = [step.pk for step in steps if step.pk]
+    used = set(OutboundAction.objects.filter(step_id__in=ids).values_list("step_id", flat=True).distinct())
+    return [step.position for step in steps if step.pk in used]
+
+
+@transaction.atomic
+def step_delete(*, steps) -> int:
+    """Delete steps that have no history; refuses the whole set (StepInUse) when any has actions."""
+    steps = list(Step.objects.select_for_update().filter(pk__in=[s.pk for s in steps]))
+    if used := steps_in_use(steps):
+        raise StepInUse(used)
+    Step.objects.filter(pk__in=[s.pk for s in steps]).delete()
+    return len(steps)
+
+
+@transaction.atomic
+def campaign_set_steps(*, campaign: Campaign, steps: list[dict]) -> None:
+    """The campaign's steps become these: matched by id when given, else by position; changed in place, added,
+    or removed when nothing was ever queued for them (StepInUse otherwise). History stays with its step."""
+    existing = {step.pk: step for step in campaign.steps.select_for_update()}
+    by_position = {step.position: step for step in existing.values()}
+    kept, rows = set(), []
+    for data in steps:
+        data = dict(data)
+        step = existing.get(data.pop("id", None)) or by_position.get(data["position"])
+        if step is None or step.pk in kept:
+            step = Step(campaign=campaign)
+        for name, value in data.items():
+            setattr(step, name, value)
+        if step.pk:
+            kept.add(step.pk)
+        rows.append(step)
+    step_delete(steps=[step for pk, step in existing.items() if pk not in kept])
+    # Positions may be swapped: park the kept rows out of the way first, the unique constraint is per position.
+    for offset, step in enumerate(row for row in rows if row.pk):
+        Step.objects.filter(pk=step.pk).update(position=10_000 + offset)
+    for step in rows:
+        step.save()
+
+
+@transaction.atomic
+def campaign_create(*, senders=(), steps: list[dict] = (), **fields) -> Campaign:
+    campaign = Campaign.objects.create(**fields)
+    campaign.senders.set(senders)
+    Step.objects.bulk_create([Step(campaign=campaign, **step) for step in steps])
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, senders=None, steps: list[dict] | None = None, **fields) -> Campaign:
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save()
+    if senders is not None:
+        locked.senders.set(senders)
+    if steps is not None:
+        campaign_set_steps(campaign=locked, steps=steps)
+    return locked
+
+
 def campaign_problems(campaign: Campaign) -> list[Problem]:
     """Everything that stops a campaign from running as the operator expects. Empty means ready."""
     problems: list[Problem] = []
@@ -69,18 +177,24 @@ def campaign_problems(campaign: Campaign) -> list[Problem]:
             problems.append(Problem("A connector campaign has one invitation step, not several."))
         elif any(s.position < invite_positions[0] and s.action == Step.Action.MESSAGE for s in steps):
             problems.append(Problem("A message step comes before the invitation: messages need a connection."))
+    has_leads = Lead.objects.filter(campaign=campaign).exists()
+    step_level: list[Problem] = []
     for step in steps:
-        try:
-            step.clean()
-        except ValidationError as exc:
-            for messages in exc.message_dict.values():
-                problems.extend(Problem(f"Step {step.position}: {m}") for m in messages)
-        for variant, template in _step_templates(step):
-            problems.extend(
-                Problem(f"Step {step.position} variant {variant}: {p}") for p in template_problems(template)
-            )
-
-    if any(p.message.startswith("Step") for p in problems):
+        for name, messages in step_problems(step).items():
+            where = {"template": " variant A", "template_b": " variant B"}.get(name, "")
+            step_level.extend(Problem(f"Step {step.position}{where}: {m}") for m in messages)
+        if not has_leads:
+            # No lead to judge a custom field by: one without a fallback would error the first lead added.
+            for variant, template in _step_templates(step):
+                for raw in variables_without_fallback(template):
+                    step_level.append(
+                        Problem(
+                            f"Step {step.position} variant {variant}: {raw} is not a standard field and the campaign "
+                            f"has no leads yet; add a fallback ({raw[:-1]}|…}}) or import the leads first."
+                        )
+                    )
+    problems.extend(step_level)
+    if step_level:
         return problems  # broken templates would fail for every lead: say it once
     problems.extend(_lead_render_problems(campaign, steps))
     return problems
@@ -161,7 +275,7 @@ def campaign_archive(*, campaign: Campaign) -> Campaign:
     allowed = set(Campaign.Status.values) - {Campaign.Status.ARCHIVED}
     _set_status(campaign, allowed, Campaign.Status.ARCHIVED, "archived")
     # Nothing of an archived campaign is sent any more.
-    OutboundAction.objects.filter(lead__campaign=campaign, status__in=["queued", "failed"]).update(
+    OutboundAction.objects.filter(lead__campaign=campaign, status__in=OutboundAction.WAITING_STATUSES).update(
         status="cancelled", last_error="Campaign archived."
     )
     return campaign

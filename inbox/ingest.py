@@ -12,7 +12,7 @@ from campaigns.models import OutboundAction
 from integrations.models import LinkedInAccount
 from integrations.unipile import ChatMessage, parse_timestamp
 from integrations.webhooks import BadPayload
-from leads.linkedin import InvalidLinkedInIdentifier, normalize_linkedin
+from leads.linkedin import InvalidLinkedInIdentifier, is_resolved_member_id, normalize_linkedin
 from leads.models import ACTIVE_STATUSES, Event, EventType, Lead, LeadStatus
 from leads.selectors import leads_of_person, pick_lead
 from leads.services import lead_pause, lead_transition
@@ -123,18 +123,26 @@ def _lead_for(message: IncomingMessage) -> tuple[Lead | None, list[Lead]]:
     return lead, people
 
 
-def ingest(message: IncomingMessage, *, source: str) -> str:
+@dataclass(frozen=True)
+class Ingested:
+    """What ingesting one message did: `new_reply` when it was a lead's reply seen for the first time."""
+
+    note: str
+    new_reply: bool = False
+
+
+def ingest(message: IncomingMessage, *, source: str) -> Ingested:
     with transaction.atomic():
-        note = _reply(message, source) if message.inbound else _outbound(message)
+        result = _reply(message, source) if message.inbound else Ingested(_outbound(message))
         lead, _people = _lead_for(message)
         ingest_into_inbox(message, lead=lead)
-        return note
+        return result
 
 
-def _reply(message: IncomingMessage, source: str) -> str:
+def _reply(message: IncomingMessage, source: str) -> Ingested:
     lead, people = _lead_for(message)
     if lead is None:
-        return "reply from a sender who is not a lead: kept for the inbox"
+        return Ingested("reply from a sender who is not a lead: kept for the inbox")
     try:
         with transaction.atomic():
             Event.objects.create(
@@ -146,9 +154,9 @@ def _reply(message: IncomingMessage, source: str) -> str:
                 data={"chat_id": message.chat_id, "source": source, "preview": message.text[:200]},
             )
     except IntegrityError:
-        return "reply already recorded"
+        return Ingested("reply already recorded")
     updates = {}
-    if message.person_provider_id.startswith("ACo") and not lead.provider_id:
+    if is_resolved_member_id(message.person_provider_id) and not lead.provider_id:
         updates["provider_id"] = message.person_provider_id
     if message.chat_id and not lead.chat_id:
         updates["chat_id"] = message.chat_id
@@ -168,7 +176,8 @@ def _reply(message: IncomingMessage, source: str) -> str:
             if other.pk != lead.pk and other.status in ACTIVE_STATUSES:
                 lead_pause(lead=other, reason=f"Replied in campaign {lead.campaign} (one conversation per person).")
                 stopped += 1
-    return f"reply from lead {lead.pk}" + (f"; {stopped} other lead(s) of the same person stopped" if stopped else "")
+    note = f"reply from lead {lead.pk}" + (f"; {stopped} other lead(s) of the same person stopped" if stopped else "")
+    return Ingested(note, new_reply=True)
 
 
 def _outbound(message: IncomingMessage) -> str:
@@ -200,4 +209,4 @@ def handle_message_webhook(payload: dict, delivery) -> str:
     message = from_webhook(payload)
     if message is None:
         return "unknown account: ignored"
-    return ingest(message, source="webhook")
+    return ingest(message, source="webhook").note

@@ -38,9 +38,8 @@ def poll_replies(
     newest = None
     for message in sorted(messages, key=lambda m: (m.timestamp or now, m.id)):
         incoming = from_polled(account, message)
-        note = ingest(incoming, source="polling")
         counts["messages"] += 1
-        counts["replies"] += note.startswith("reply from lead")
+        counts["replies"] += ingest(incoming, source="polling").new_reply
         newest = max(newest or incoming.sent_at, incoming.sent_at)
     # The cursor moves only after everything before it went through ingestion.
     result = f"{counts['messages']} message(s), {counts['replies']} new repl(ies) from leads"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from campaigns.models import OutboundAction, Step
 from integrations.models import LinkedInAccount
+from leads.linkedin import is_resolved_member_id
 from leads.models import ACTIVE_STATUSES, Lead
 from leads.services import lead_pause
 
@@ -168,7 +169,7 @@ def record_engine_send(*, action: OutboundAction, refs, when: dt.datetime) -> No
         chat_id=chat_id,
         lead=lead,
         person_name=lead.full_name if lead else "",
-        person_provider_id=lead.provider_id if lead and lead.provider_id.startswith("ACo") else "",
+        person_provider_id=lead.provider_id if lead and is_resolved_member_id(lead.provider_id) else "",
     )
     if refs.message_id and Message.objects.filter(provider_message_id=refs.message_id).exists():
         Message.objects.filter(provider_message_id=refs.message_id, action__isnull=True).update(action=action)

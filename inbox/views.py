@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, OutboundAction
 from integrations.models import LinkedInAccount
 from leads.models import ACTIVE_STATUSES, Lead
 from leads.services import InvalidTransition, LeadActionRefused
@@ -153,7 +153,7 @@ def conversation_detail(request, pk: int):
         "next_id": next_id,
         "lead": conversation.lead,
         "lead_running": bool(conversation.lead and conversation.lead.status in ACTIVE_STATUSES),
-        "pending_replies": conversation.actions.filter(status__in=["queued", "claimed", "failed"]).count(),
+        "pending_replies": conversation.actions.filter(status__in=OutboundAction.OPEN_STATUSES).count(),
     }
     return render(request, "inbox/conversation.html", context)
 

@@ -10,7 +10,7 @@ from outreach.admin_utils import ReadOnlyAdminMixin, ReasonForm, intermediate_pa
 from outreach.csvutils import streaming_csv_response
 
 from . import webhooks
-from .models import LinkedInAccount, RateUsage, SyncState, WebhookDelivery
+from .models import ActionKind, LinkedInAccount, RateUsage, SyncState, WebhookDelivery
 from .services import (
     AccountActionRefused,
     account_pause,
@@ -47,7 +47,14 @@ class LinkedInAccountAdmin(admin.ModelAdmin):
     search_fields = ["name", "unipile_account_id", "provider_id", "client__name"]
     list_select_related = ["client"]
     autocomplete_fields = ["client"]
+    # What Unipile and the engine own: status comes from Unipile (Test connection, webhooks), a pause goes through
+    # the Pause/Resume actions, which ask for a reason; the same fields are read-only in the API.
     readonly_fields = [
+        "status",
+        "provider_id",
+        "paused",
+        "paused_reason",
+        "paused_until",
         "last_action_at",
         "created_at",
         "pause_source",
@@ -102,19 +109,23 @@ class LinkedInAccountAdmin(admin.ModelAdmin):
 
     @admin.display(description="invites today")
     def invites_today(self, obj):
-        return _used_of(self._today(obj).invites, obj.daily_invite_limit)
+        usage = self._today(obj)
+        return _used_of(usage.invites, obj.cap_of_day(ActionKind.INVITE, usage.day))
 
     @admin.display(description="messages today")
     def messages_today(self, obj):
-        return _used_of(self._today(obj).messages, obj.daily_message_limit)
+        usage = self._today(obj)
+        return _used_of(usage.messages, obj.cap_of_day(ActionKind.MESSAGE, usage.day))
 
     @admin.display(description="visits today")
     def visits_today(self, obj):
-        return _used_of(self._today(obj).visits, obj.daily_visit_limit)
+        usage = self._today(obj)
+        return _used_of(usage.visits, obj.cap_of_day(ActionKind.VISIT, usage.day))
 
     @admin.display(description="InMails today")
     def inmails_today(self, obj):
-        return _used_of(self._today(obj).inmails, obj.daily_inmail_limit)
+        usage = self._today(obj)
+        return _used_of(usage.inmails, obj.cap_of_day(ActionKind.INMAIL, usage.day))
 
     @admin.action(description="Pause selected accounts…")
     def pause_accounts(self, request, queryset):
@@ -189,19 +200,19 @@ class RateUsageAdmin(admin.ModelAdmin):
 
     @admin.display(description="invites", ordering="invites")
     def invites_used(self, obj):
-        return _used_of(obj.invites, obj.account.daily_invite_limit)
+        return _used_of(obj.invites, obj.account.cap_of_day(ActionKind.INVITE, obj.day))
 
     @admin.display(description="messages", ordering="messages")
     def messages_used(self, obj):
-        return _used_of(obj.messages, obj.account.daily_message_limit)
+        return _used_of(obj.messages, obj.account.cap_of_day(ActionKind.MESSAGE, obj.day))
 
     @admin.display(description="InMails", ordering="inmails")
     def inmails_used(self, obj):
-        return _used_of(obj.inmails, obj.account.daily_inmail_limit)
+        return _used_of(obj.inmails, obj.account.cap_of_day(ActionKind.INMAIL, obj.day))
 
     @admin.display(description="visits", ordering="visits")
     def visits_used(self, obj):
-        return _used_of(obj.visits, obj.account.daily_visit_limit)
+        return _used_of(obj.visits, obj.account.cap_of_day(ActionKind.VISIT, obj.day))
 
     @admin.action(description="Reset selected counters to zero…")
     def reset_counters(self, request, queryset):
@@ -254,13 +265,13 @@ class RateUsageAdmin(admin.ModelAdmin):
                 u.account.name,
                 u.day.isoformat(),
                 u.invites,
-                u.account.daily_invite_limit,
+                u.account.cap_of_day(ActionKind.INVITE, u.day),
                 u.messages,
-                u.account.daily_message_limit,
+                u.account.cap_of_day(ActionKind.MESSAGE, u.day),
                 u.inmails,
-                u.account.daily_inmail_limit,
+                u.account.cap_of_day(ActionKind.INMAIL, u.day),
                 u.visits,
-                u.account.daily_visit_limit,
+                u.account.cap_of_day(ActionKind.VISIT, u.day),
             ]
             for u in queryset.select_related("account__client").iterator(chunk_size=2000)
         )

@@ -10,7 +10,6 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from campaigns.engine.limits import daily_cap
 from outreach.api.clients import TimezoneField
 from outreach.api.filters import IdFilter
 from outreach.api.permissions import MANAGE
@@ -105,7 +104,7 @@ class LinkedInAccountSerializer(StrictModelSerializer):
         week = sum(u.invites for u in recent if today - dt.timedelta(days=7) < u.day <= today)
         result = {"day": today, "invites_this_week": {"used": week, "limit": obj.weekly_invite_limit}}
         for kind, counter in RateUsage.COUNTER_FOR_KIND.items():
-            result[counter] = {"used": getattr(usage, counter), "limit": daily_cap(obj, ActionKind(kind), today)}
+            result[counter] = {"used": getattr(usage, counter), "limit": obj.cap_of_day(ActionKind(kind), today)}
         return TodaySerializer(result).data
 
 

@@ -1,5 +1,6 @@
 import datetime as dt
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone as tz
@@ -121,6 +122,15 @@ class LinkedInAccount(models.Model):
             ActionKind.INMAIL: self.daily_inmail_limit,
             ActionKind.VISIT: self.daily_visit_limit,
         }[kind]
+
+    def cap_of_day(self, kind: str, day: dt.date) -> int:
+        """Today's cap of a kind: the account's limit, ramped up from its warm-up start (new accounts start low
+        and grow each day). The one answer the sender, the planner, the admin, the API and the reports use."""
+        cap = self.daily_limit(kind)
+        if self.warmup_started_on and day >= self.warmup_started_on:
+            days = (day - self.warmup_started_on).days
+            cap = min(cap, settings.WARMUP_START_PER_DAY + settings.WARMUP_INCREASE_PER_DAY * days)
+        return cap
 
     @property
     def can_work(self) -> bool:

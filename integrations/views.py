@@ -69,14 +69,14 @@ def unipile_webhook(request, source):
         )
         return error_response(413, "payload_too_large", "The body is larger than 1 MB.")
     stored = webhooks.store(source=source, body=body, headers=headers)
-    if stored.verdict == "invalid":
+    if stored.verdict == webhooks.Verdict.INVALID:
         return error_response(
             400, "validation_error", f"Not a delivery we understand: {stored.error}", {"delivery": stored.delivery_id}
         )
-    if stored.verdict == "new":
+    if stored.verdict == webhooks.Verdict.NEW:
         transaction.on_commit(kick_processing)
     # Written by hand: this is the hot path, and JsonResponse's encoder costs more than the answer is worth.
-    duplicate = "true" if stored.verdict == "duplicate" else "false"
+    duplicate = "true" if stored.verdict == webhooks.Verdict.DUPLICATE else "false"
     return HttpResponse(
         f'{{"received": true, "duplicate": {duplicate}, "delivery": {stored.delivery_id}}}',
         content_type="application/json",

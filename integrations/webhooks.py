@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 from typing import NamedTuple
 
 from django.db import connection, transaction
@@ -92,9 +93,15 @@ def safe_headers(meta_headers) -> dict:
     return {k: v for k, v in meta_headers.items() if k.lower() not in SECRET_HEADERS}
 
 
+class Verdict(StrEnum):
+    NEW = "new"
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"  # stored as failed
+
+
 class Stored(NamedTuple):
     delivery_id: int
-    verdict: str  # new, duplicate, invalid (stored as failed)
+    verdict: Verdict
     error: str = ""
 
 
@@ -114,7 +121,7 @@ def store(*, source: str, body: bytes, headers: dict) -> Stored:
             error=reason,
             processed_at=timezone.now(),
         )
-        return Stored(delivery.pk, "invalid", reason)
+        return Stored(delivery.pk, Verdict.INVALID, reason)
     new_id = _insert_once(
         source=source, event=event[:60], account_id=account_id[:100], headers=headers, body=text, key=key[:255]
     )
@@ -132,8 +139,8 @@ def store(*, source: str, body: bytes, headers: dict) -> Stored:
             error=f"duplicate of delivery {original}",
             processed_at=timezone.now(),
         )
-        return Stored(delivery.pk, "duplicate")
-    return Stored(new_id, "new")
+        return Stored(delivery.pk, Verdict.DUPLICATE)
+    return Stored(new_id, Verdict.NEW)
 
 
 def _insert_once(*, source: str, event: str, account_id: str, headers: dict, body: str, key: str) -> int | None:

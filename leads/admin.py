@@ -3,7 +3,7 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db import models, transaction
+from django.db import models
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -13,17 +13,21 @@ from django.utils.html import format_html, format_html_join
 
 from outreach.admin_utils import ReadOnlyAdminMixin, intermediate_page, run_bulk, truncated
 from outreach.csvutils import streaming_csv_response
+from outreach.models import Client
 
 from . import importing
+from .dnc import InvalidDncValue, dnc_parse
 from .models import DoNotContact, Event, Lead
 from .selectors import EXPORT_HEADER, lead_export_rows, lead_failed_attempts
 from .services import (
     InvalidTransition,
     LeadActionRefused,
-    dnc_add,
-    dnc_apply,
-    dnc_parse,
+    LeadRefused,
+    dnc_bulk_add,
+    dnc_create,
     lead_add_to_do_not_contact,
+    lead_check,
+    lead_create,
     lead_mark_replied,
     lead_move,
     lead_pause,
@@ -83,6 +87,36 @@ class ImportMappingForm(forms.Form):
         return importing.Mapping(fields=fields, custom=custom)
 
 
+class LeadAddForm(forms.ModelForm):
+    """A lead added by hand goes through the import's checks: identifier, duplicates, do-not-contact."""
+
+    linkedin = forms.CharField(
+        label="LinkedIn", max_length=500, help_text="Profile URL, public identifier or member id (ACo…)."
+    )
+
+    class Meta:
+        model = Lead
+        fields = ["campaign", "first_name", "last_name", "company", "title", "email", "custom_fields"]
+
+    def record(self) -> dict:
+        data = self.cleaned_data
+        record = {name: data.get(name) or "" for name in importing.TARGET_FIELDS if name in data}
+        if data.get("custom_fields"):
+            record["custom_fields"] = data["custom_fields"]
+        return record
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or not cleaned.get("campaign"):
+            return cleaned
+        result = lead_check(campaign=cleaned["campaign"], record=self.record())
+        if result.outcome == importing.Outcome.INVALID:
+            self.add_error("linkedin" if "LinkedIn" in result.reason else None, result.reason)
+        elif result.outcome != importing.Outcome.NEW:
+            self.add_error(None, result.reason)
+        return cleaned
+
+
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
     list_display = [
@@ -99,9 +133,16 @@ class LeadAdmin(admin.ModelAdmin):
     search_fields = ["first_name", "last_name", "company", "public_identifier", "provider_id", "email"]
     list_select_related = ["campaign", "sender"]
     autocomplete_fields = ["campaign", "sender"]
+    # What the engine owns changes only through the actions (pause, resume, requeue, move...), as in the API.
     readonly_fields = [
         "waiting_for",
         "failed_attempts",
+        "campaign",
+        "linkedin_url",
+        "public_identifier",
+        "provider_id",
+        "next_action_at",
+        "sender",
         "status",
         "resume_status",
         "current_step",
@@ -150,6 +191,47 @@ class LeadAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = LeadAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [
+                (
+                    None,
+                    {
+                        "fields": [
+                            "campaign",
+                            "linkedin",
+                            "first_name",
+                            "last_name",
+                            "company",
+                            "title",
+                            "email",
+                            "custom_fields",
+                        ]
+                    },
+                )
+            ]
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        try:
+            lead = lead_create(campaign=form.cleaned_data["campaign"], record=form.record())
+        except LeadRefused as exc:  # another add got there between the form's check and this save
+            raise forms.ValidationError(exc.reason) from None
+        for field in Lead._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(lead, field.attname))
+        obj._state.adding, obj._state.db = False, lead._state.db
+        return None
 
     @admin.display(description="waiting for")
     def waiting_for(self, obj):
@@ -400,7 +482,7 @@ class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class DncBulkAddForm(forms.Form):
     client = forms.ModelChoiceField(
-        queryset=DoNotContact._meta.get_field("client").related_model.objects.all(),
+        queryset=Client.objects.all(),
         required=False,
         empty_label="Every client (global)",
     )
@@ -418,13 +500,43 @@ class DncBulkAddForm(forms.Form):
                 continue
             try:
                 parsed.append(dnc_parse(line))
-            except ValueError as exc:
+            except InvalidDncValue as exc:
                 errors.append(f"Line {number}: {exc}")
         if errors:
             raise forms.ValidationError(errors[:20] + ([f"… and {len(errors) - 20} more."] if len(errors) > 20 else []))
         if not parsed:
             raise forms.ValidationError("Paste at least one entry.")
         return parsed
+
+
+class DncAddForm(forms.ModelForm):
+    """One entry through the same parser as the API and the bulk form: stored normalized, never as typed."""
+
+    kind = forms.ChoiceField(
+        choices=[("", "Detect from the value"), *DoNotContact.Kind.choices],
+        required=False,
+        help_text="Left empty, an email, @domain, profile URL, slug or member id is recognized by its shape.",
+    )
+
+    class Meta:
+        model = DoNotContact
+        fields = ["client", "kind", "value", "reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            entry = dnc_parse(cleaned.get("value", ""), cleaned.get("kind", ""))
+        except InvalidDncValue as exc:
+            self.add_error("value", str(exc))
+            return cleaned
+        if DoNotContact.objects.filter(client=cleaned.get("client"), kind=entry.kind, value=entry.value).exists():
+            self.add_error("value", f"{entry.value} is already on the list.")
+        return cleaned
+
+    def validate_unique(self):
+        """Uniqueness is checked on the normalized value in clean()."""
 
 
 @admin.register(DoNotContact)
@@ -440,10 +552,35 @@ class DoNotContactAdmin(admin.ModelAdmin):
     def scope(self, obj):
         return obj.client or format_html("<strong>{}</strong>", "every client")
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = DncAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        # An entry's value is what stopped leads; changing it would leave them stopped for another value.
+        return [*self.readonly_fields, "client", "kind", "value"] if obj else self.readonly_fields
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            obj.save(update_fields=["reason"])  # the one field left editable; it carries no rule
+            return
+        entry, stopped = dnc_create(
+            client=form.cleaned_data.get("client"),
+            value=form.cleaned_data["value"],
+            kind=form.cleaned_data.get("kind", ""),
+            reason=form.cleaned_data.get("reason", ""),
+            user=request.user,
+        )
+        for name in ("id", "kind", "value", "reason", "created_by_id", "created_at"):
+            setattr(obj, name, getattr(entry, name))  # the admin logs and links the stored, normalized row
+        obj._state.adding, obj._state.db = False, entry._state.db
+        request.dnc_leads_stopped = stopped
+
+    def response_add(self, request, obj, post_url_continue=None):
+        stopped = getattr(request, "dnc_leads_stopped", 0)
+        self.message_user(request, f"{stopped} lead(s) stopped by this entry.", messages.SUCCESS)
+        return super().response_add(request, obj, post_url_continue)
 
     def get_urls(self):
         return [
@@ -457,9 +594,7 @@ class DoNotContactAdmin(admin.ModelAdmin):
         form = DncBulkAddForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             client, entries, reason = (form.cleaned_data[k] for k in ("client", "entries", "reason"))
-            with transaction.atomic():
-                added = dnc_add(client=client, entries=entries, reason=reason, user=request.user)
-                stopped = dnc_apply(client=client, entries=entries, user=request.user, reason=reason)
+            added, stopped = dnc_bulk_add(client=client, entries=entries, reason=reason, user=request.user)
             self.message_user(
                 request,
                 f"{added} entr{'y' if added == 1 else 'ies'} added ({len(entries) - added} already listed); "

@@ -1,7 +1,6 @@
 """/api/v1/leads, /api/v1/do-not-contact and /api/v1/events."""
 
 import django_filters
-from django.db import transaction
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -22,11 +21,14 @@ from outreach.api.views import ApiViewMixin
 from outreach.models import Client
 
 from . import importing
+from .dnc import InvalidDncValue, dnc_parse
 from .models import DoNotContact, Event, EventType, Lead, LeadStatus
 from .services import (
-    dnc_add,
-    dnc_apply,
-    dnc_parse,
+    DncAlreadyListed,
+    LeadRefused,
+    dnc_bulk_add,
+    dnc_create,
+    lead_create,
     lead_mark_replied,
     lead_move,
     lead_pause,
@@ -106,18 +108,12 @@ class LeadSerializer(StrictModelSerializer):
         record = {k: v for k, v in validated_data.items() if k in importing.TARGET_FIELDS}
         if validated_data.get("custom_fields"):
             record["custom_fields"] = validated_data["custom_fields"]
-        with transaction.atomic():
-            Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
-            results = list(importing.classify(campaign, [(1, record)]))
-            result = results[0]
-            if result.outcome == importing.Outcome.INVALID:
-                raise serializers.ValidationError({"linkedin": [result.reason]})
-            if result.outcome != importing.Outcome.NEW:
-                raise ApiError(409, "conflict", result.reason, {"outcome": result.outcome})
-            lead = result.lead
-            importing.import_records(campaign, [result])
-        key = {"provider_id": lead.provider_id} if lead.provider_id else {"public_identifier": lead.public_identifier}
-        return Lead.objects.get(campaign=campaign, **key)
+        try:
+            return lead_create(campaign=campaign, record=record)
+        except LeadRefused as exc:
+            if exc.outcome == importing.Outcome.INVALID:
+                raise serializers.ValidationError({"linkedin": [exc.reason]}) from None
+            raise ApiError(409, "conflict", exc.reason, {"outcome": exc.outcome}) from None
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -254,25 +250,22 @@ class DoNotContactSerializer(StrictModelSerializer):
         if client is None and not request.user.is_superuser:
             raise serializers.ValidationError({"client": ["Only staff superusers add entries for every client."]})
         try:
-            entry = dnc_parse(attrs["value"])
-        except ValueError as exc:
+            dnc_parse(attrs["value"])
+        except InvalidDncValue as exc:
             raise serializers.ValidationError({"value": [str(exc)]}) from None
-        if DoNotContact.objects.filter(client=client, kind=entry.kind, value=entry.value).exists():
-            raise ApiError(409, "conflict", f"{entry.value} is already on the list.", {"value": [entry.value]})
-        attrs["kind"], attrs["value"] = entry.kind, entry.value
         return attrs
 
-    @transaction.atomic
     def create(self, validated_data):
-        user = self.context["request"].user
-        entry = dnc_parse(validated_data["value"])
-        dnc_add(
-            client=validated_data.get("client"), entries=[entry], reason=validated_data.get("reason", ""), user=user
-        )
-        dnc_apply(
-            client=validated_data.get("client"), entries=[entry], user=user, reason=validated_data.get("reason", "")
-        )
-        return DoNotContact.objects.get(client=validated_data.get("client"), kind=entry.kind, value=entry.value)
+        try:
+            entry, _stopped = dnc_create(
+                client=validated_data.get("client"),
+                value=validated_data["value"],
+                reason=validated_data.get("reason", ""),
+                user=self.context["request"].user,
+            )
+        except DncAlreadyListed as exc:
+            raise ApiError(409, "conflict", str(exc), {"value": [exc.entry.value]}) from None
+        return entry
 
 
 class DncBulkSerializer(StrictSerializer):
@@ -346,7 +339,7 @@ class DoNotContactViewSet(ApiViewMixin, viewsets.ModelViewSet):
                 continue
             try:
                 entries.append(dnc_parse(value))
-            except ValueError as exc:
+            except InvalidDncValue as exc:
                 problems[str(index)] = [str(exc)]
         if problems:
             raise ApiError(
@@ -355,10 +348,9 @@ class DoNotContactViewSet(ApiViewMixin, viewsets.ModelViewSet):
                 f"{len(problems)} value(s) are not an email, domain or LinkedIn profile; nothing was added.",
                 {"values": problems},
             )
-        reason = form.validated_data["reason"]
-        with transaction.atomic():
-            added = dnc_add(client=client, entries=entries, reason=reason, user=request.user)
-            stopped = dnc_apply(client=client, entries=entries, user=request.user, reason=reason)
+        added, stopped = dnc_bulk_add(
+            client=client, entries=entries, reason=form.validated_data["reason"], user=request.user
+        )
         body = {"added": added, "already_listed": len(set(entries)) - added, "leads_stopped": stopped}
         return Response(body, status=status.HTTP_201_CREATED)
 

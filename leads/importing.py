@@ -19,9 +19,9 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .linkedin import InvalidLinkedInIdentifier, normalize_linkedin
+from .dnc import DncMatcher
+from .linkedin import InvalidLinkedInIdentifier, canonical_profile_url, normalize_linkedin
 from .models import ACTIVE_STATUSES, Lead, LeadStatus
-from .services import DncMatcher
 
 BATCH_SIZE = 1000
 SNIFF_BYTES = 64 * 1024
@@ -213,11 +213,9 @@ def _build_lead(campaign, record: dict) -> tuple[Lead | None, str]:
     custom = record.get("custom_fields") or {}
     if not isinstance(custom, dict):
         return None, "custom_fields must be an object."
-    url = (
-        raw_identifier
-        if raw_identifier.lower().startswith(("http://", "https://")) and len(raw_identifier) <= 500
-        else ""
-    )
+    # Rebuilt from the parsed identifier, never stored as typed: a typed URL can carry another host in its
+    # user-info part (https://evil.example\\@www.linkedin.com/in/x/) that browsers would open.
+    url = canonical_profile_url(ident.public_identifier)
     lead = Lead(
         campaign=campaign,
         first_name=record.get("first_name", ""),

@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 # Member ids: ACo… (LinkedIn member URN id) and ACw… (Sales Navigator lead id).
 PROVIDER_ID_RE = re.compile(r"^AC[a-zA-Z][A-Za-z0-9_-]{10,80}$")
@@ -55,6 +55,9 @@ def normalize_linkedin(value: str) -> LinkedInIdentifier:
     parts = urlsplit(candidate)
     if parts.scheme.lower() not in ("http", "https"):
         raise InvalidLinkedInIdentifier(f"scheme {parts.scheme!r} is not a web address.")
+    if "@" in parts.netloc or "\\" in raw:
+        # user@host or a backslash: browsers may open another host than the one this parser sees.
+        raise InvalidLinkedInIdentifier("an address with a user name or a backslash is not a profile link.")
     host = (parts.hostname or "").lower()
     if not LINKEDIN_HOST_RE.match(host):
         raise InvalidLinkedInIdentifier(f"{host or raw!r} is not a linkedin.com address.")
@@ -78,3 +81,14 @@ def normalize_linkedin(value: str) -> LinkedInIdentifier:
     if head in ("company", "school", "showcase", "groups", "jobs", "feed", "posts", "pulse", "events", "search"):
         raise InvalidLinkedInIdentifier(f"a /{head}/ page, not a person's profile.")
     raise InvalidLinkedInIdentifier(f"/{segments[0]}/ is not a profile address (expected /in/<identifier>/).")
+
+
+def canonical_profile_url(public_identifier: str) -> str:
+    """The profile link for a slug, built by us (percent-encoded), or '' for a person known only by member id."""
+    return f"https://www.linkedin.com/in/{quote(public_identifier, safe='-_.~')}/" if public_identifier else ""
+
+
+def is_resolved_member_id(value: str) -> bool:
+    """An ACo… member id, the form Unipile's write calls take. A Sales Navigator ACw… id or a slug is resolved
+    through a profile lookup first (and stored in this form)."""
+    return value.startswith("ACo")

@@ -23,6 +23,8 @@ S = LeadStatus
 ACTIVE_STATUSES = frozenset({S.PENDING, S.INVITED, S.CONNECTED, S.MESSAGED})
 # Statuses that a lead may be held in and later resumed from.
 HOLD_STATUSES = frozenset({S.PAUSED, S.ERROR})
+# Statuses a lead leaves only for opt-out or do-not-contact: the sequence is over, whatever was queued goes.
+FINAL_STATUSES = frozenset({S.REPLIED, S.COMPLETED, S.OPTED_OUT, S.WITHDRAWN, S.DO_NOT_CONTACT})
 
 # The life cycle of DESIGN.md. A reply is a fact, so it is accepted from any state in which
 # the person could still write to us; an opt-out or do-not-contact can be recorded at any time.

@@ -1,19 +1,14 @@
 """Writes on leads. Every status change goes through lead_transition."""
 
-from dataclasses import dataclass
-
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.services import AccountNotReady, account_check_ready
-from integrations.unipile import RecipientProblem, UnipileClient
-
-from .linkedin import InvalidLinkedInIdentifier, normalize_linkedin
+from .dnc import DncEntry, dnc_entries_for_lead, dnc_leads_matching, dnc_parse
+from .importing import Outcome, classify, import_records
 from .models import (
     ACTIVE_STATUSES,
+    FINAL_STATUSES,
     HOLD_STATUSES,
     DoNotContact,
     Event,
@@ -21,11 +16,8 @@ from .models import (
     Lead,
     LeadStatus,
 )
+from .signals import lead_stopped
 
-# Leaving these statuses for good cancels whatever was queued for the lead.
-FINAL_STATUSES = frozenset(
-    {LeadStatus.REPLIED, LeadStatus.COMPLETED, LeadStatus.OPTED_OUT, LeadStatus.WITHDRAWN, LeadStatus.DO_NOT_CONTACT}
-)
 TIMESTAMP_FOR_STATUS = {
     LeadStatus.INVITED: "invited_at",
     LeadStatus.CONNECTED: "connected_at",
@@ -110,12 +102,13 @@ def lead_transition(
         },
     )
     if to in FINAL_STATUSES:
-        # Waiting retries too: a failed action must not come back after a reply. Replies typed by staff
-        # (no step) still go out, unless the person asked not to be contacted at all.
-        pending = locked.actions.filter(status__in=["queued", "failed"])
-        if to not in (LeadStatus.OPTED_OUT, LeadStatus.DO_NOT_CONTACT):
-            pending = pending.filter(step__isnull=False)
-        pending.update(status="cancelled", last_error=f"Lead {to.label.lower()}.")
+        # Replies typed by staff still go out, unless the person asked not to be contacted at all.
+        lead_stopped.send(
+            sender=Lead,
+            lead=locked,
+            reason=f"Lead {to.label.lower()}.",
+            staff_replies_too=to in (LeadStatus.OPTED_OUT, LeadStatus.DO_NOT_CONTACT),
+        )
     _refresh_from(lead, locked)
     return lead
 
@@ -176,7 +169,7 @@ def lead_move(*, lead: Lead, campaign, actor=None) -> Lead:
         raise LeadActionRefused(f"{lead} is already in {campaign}.")
 
     old_campaign_id, old_status = locked.campaign_id, locked.status
-    locked.actions.filter(status__in=["queued", "failed"]).update(status="cancelled", last_error="Lead moved.")
+    lead_stopped.send(sender=Lead, lead=locked, reason="Lead moved.", staff_replies_too=False)
     locked.campaign = campaign
     locked.status = LeadStatus.PENDING
     locked.resume_status = ""
@@ -198,47 +191,42 @@ def lead_move(*, lead: Lead, campaign, actor=None) -> Lead:
     return lead
 
 
+# --- Creating leads ---------------------------------------------------------------------------
+
+
+class LeadRefused(Exception):
+    """The lead cannot be added: `outcome` is the import's verdict (invalid, duplicate, do not contact...)."""
+
+    def __init__(self, outcome: str, reason: str):
+        self.outcome, self.reason = outcome, reason
+        super().__init__(reason)
+
+
+def lead_check(*, campaign, record: dict):
+    """The import's verdict on one lead, writing nothing: the checks every way in shares."""
+    return next(iter(classify(campaign, [(1, record)])))
+
+
+@transaction.atomic
+def lead_create(*, campaign, record: dict) -> Lead:
+    """One lead, through the import's checks (identifier, duplicates, do-not-contact, other campaigns)."""
+    type(campaign).objects.select_for_update().filter(pk=campaign.pk).first()  # one add at a time per campaign
+    result = lead_check(campaign=campaign, record=record)
+    if result.outcome != Outcome.NEW:
+        raise LeadRefused(result.outcome, result.reason)
+    lead = result.lead
+    import_records(campaign, [result])
+    key = {"provider_id": lead.provider_id} if lead.provider_id else {"public_identifier": lead.public_identifier}
+    return Lead.objects.get(campaign=campaign, **key)
+
+
 # --- Do not contact -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DncEntry:
-    kind: str
-    value: str
-
-
-def dnc_parse(value: str) -> DncEntry:
-    """One pasted line: an email, @domain, a LinkedIn URL, slug or member id. Raises ValueError with a reason."""
-    text = value.strip()
-    if text.startswith("@") and "." in text and "/" not in text:
-        domain = text[1:].lower()
-        if not all(part and part.replace("-", "").isalnum() for part in domain.split(".")):
-            raise ValueError(f"{text!r} is not an email domain.")
-        return DncEntry(DoNotContact.Kind.DOMAIN, domain)
-    if "@" in text and "/" not in text:
-        try:
-            validate_email(text)
-        except ValidationError:
-            raise ValueError(f"{text!r} is not a valid email address.") from None
-        return DncEntry(DoNotContact.Kind.EMAIL, text.lower())
-    try:
-        ident = normalize_linkedin(text)
-    except InvalidLinkedInIdentifier as exc:
-        raise ValueError(f"{text!r}: {exc}") from None
-    if ident.provider_id:
-        return DncEntry(DoNotContact.Kind.PROVIDER_ID, ident.provider_id)
-    return DncEntry(DoNotContact.Kind.PUBLIC_IDENTIFIER, ident.public_identifier)
-
-
-def dnc_entries_for_lead(lead: Lead) -> list[DncEntry]:
-    entries = []
-    if lead.provider_id:
-        entries.append(DncEntry(DoNotContact.Kind.PROVIDER_ID, lead.provider_id))
-    if lead.public_identifier:
-        entries.append(DncEntry(DoNotContact.Kind.PUBLIC_IDENTIFIER, lead.public_identifier))
-    if lead.email:
-        entries.append(DncEntry(DoNotContact.Kind.EMAIL, lead.email.lower()))
-    return entries
+class DncAlreadyListed(Exception):
+    def __init__(self, entry: DncEntry):
+        self.entry = entry
+        super().__init__(f"{entry.value} is already on the list.")
 
 
 @transaction.atomic
@@ -259,59 +247,9 @@ def dnc_add(*, client, entries: list[DncEntry], reason: str = "", user=None) -> 
     return len(new)
 
 
-@transaction.atomic
-def lead_add_to_do_not_contact(*, lead: Lead, reason: str = "", user=None) -> Lead:
-    entries = dnc_entries_for_lead(lead)
-    if not entries:
-        raise LeadActionRefused(f"Lead {lead.pk} has no identifier or email to put on the list.")
-    dnc_add(client=lead.campaign.client, entries=entries, reason=reason, user=user)
-    if lead.status != LeadStatus.DO_NOT_CONTACT:
-        lead_transition(
-            lead=lead, to=LeadStatus.DO_NOT_CONTACT, reason=reason or "Added to do-not-contact.", actor=user
-        )
-    return lead
-
-
-class DncMatcher:
-    """Answers 'is this person on the do-not-contact list of this client?' from sets loaded once."""
-
-    def __init__(self, client):
-        self.values: dict[str, set[str]] = {kind: set() for kind in DoNotContact.Kind.values}
-        rows = DoNotContact.objects.filter(Q(client=client) | Q(client__isnull=True)).values_list("kind", "value")
-        for kind, value in rows.iterator(chunk_size=5000):
-            self.values[kind].add(value)
-
-    def match(self, *, provider_id="", public_identifier="", email="") -> str:
-        """The reason a person is on the list, or '' when they are not."""
-        if provider_id and provider_id in self.values[DoNotContact.Kind.PROVIDER_ID]:
-            return f"member id {provider_id}"
-        if public_identifier and public_identifier in self.values[DoNotContact.Kind.PUBLIC_IDENTIFIER]:
-            return f"profile {public_identifier}"
-        if email:
-            email = email.lower()
-            if email in self.values[DoNotContact.Kind.EMAIL]:
-                return f"email {email}"
-            domain = email.rsplit("@", 1)[-1]
-            if domain in self.values[DoNotContact.Kind.DOMAIN]:
-                return f"domain {domain}"
-        return ""
-
-
 def dnc_apply(*, client, entries: list[DncEntry], user=None, reason: str = "") -> int:
     """Stop the leads the new entries name (of this client, or of every client for a global entry)."""
-    by_kind: dict[str, set[str]] = {}
-    for entry in entries:
-        by_kind.setdefault(entry.kind, set()).add(entry.value)
-    match = Q(pk__in=[])
-    if values := by_kind.get(DoNotContact.Kind.PROVIDER_ID):
-        match |= Q(provider_id__in=values)
-    if values := by_kind.get(DoNotContact.Kind.PUBLIC_IDENTIFIER):
-        match |= Q(public_identifier__in=values)
-    if values := by_kind.get(DoNotContact.Kind.EMAIL):
-        match |= Q(email__in=values)
-    for domain in by_kind.get(DoNotContact.Kind.DOMAIN, ()):
-        match |= Q(email__iendswith="@" + domain)
-    leads = Lead.objects.filter(match).exclude(status=LeadStatus.DO_NOT_CONTACT)
+    leads = Lead.objects.filter(dnc_leads_matching(entries)).exclude(status=LeadStatus.DO_NOT_CONTACT)
     if client is not None:
         leads = leads.filter(campaign__client=client)
     stopped = 0
@@ -323,40 +261,34 @@ def dnc_apply(*, client, entries: list[DncEntry], user=None, reason: str = "") -
     return stopped
 
 
-# --- Profile resolution ----------------------------------------------------------------------
-
-
-def lead_resolve_profile(*, lead: Lead, account, client=None):
-    """Look the person up once through the account and store their provider id (ACo…) on the lead.
-
-    Refused before any call when the lead has no identifier or the account cannot act; the reason
-    is stored on the lead where the operator sees it.
-    """
-    identifier = (
-        lead.provider_id if lead.provider_id.startswith("ACo") else (lead.public_identifier or lead.provider_id)
+@transaction.atomic
+def dnc_create(*, client, value: str, kind: str = "", reason: str = "", user=None) -> tuple[DoNotContact, int]:
+    """One entry, normalized, and the leads it names stopped at once. Returns the entry and how many leads
+    stopped; raises InvalidDncValue (the value) or DncAlreadyListed."""
+    entry = dnc_parse(value, kind)
+    if DoNotContact.objects.filter(client=client, kind=entry.kind, value=entry.value).exists():
+        raise DncAlreadyListed(entry)
+    obj = DoNotContact.objects.create(
+        client=client, kind=entry.kind, value=entry.value, reason=reason.strip(), created_by=user
     )
-    try:
-        if not identifier:
-            raise LeadActionRefused(f"Lead {lead.pk} has no LinkedIn identifier to look up.")
-        account_check_ready(account)
-    except (LeadActionRefused, AccountNotReady) as exc:
-        Lead.objects.filter(pk=lead.pk).update(last_error=str(exc))
-        lead.last_error = str(exc)
-        raise
-    client = client or UnipileClient.from_settings()
-    try:
-        profile = client.get_profile(account_id=account.unipile_account_id, identifier=identifier)
-    except RecipientProblem as exc:
-        Lead.objects.filter(pk=lead.pk).update(last_error=f"Profile lookup failed: {exc}")
-        lead.last_error = f"Profile lookup failed: {exc}"
-        raise
-    updates = {"provider_id": profile.provider_id, "last_error": ""}
-    if profile.public_identifier and not lead.public_identifier:
-        updates["public_identifier"] = profile.public_identifier.lower()
-    for name, value in (("first_name", profile.first_name), ("last_name", profile.last_name)):
-        if value and not getattr(lead, name):
-            updates[name] = value
-    Lead.objects.filter(pk=lead.pk).update(**updates)
-    for name, value in updates.items():
-        setattr(lead, name, value)
-    return profile
+    return obj, dnc_apply(client=client, entries=[entry], user=user, reason=reason)
+
+
+@transaction.atomic
+def dnc_bulk_add(*, client, entries: list[DncEntry], reason: str = "", user=None) -> tuple[int, int]:
+    """Many parsed entries at once: (how many were new, how many leads stopped)."""
+    added = dnc_add(client=client, entries=entries, reason=reason, user=user)
+    return added, dnc_apply(client=client, entries=entries, user=user, reason=reason)
+
+
+@transaction.atomic
+def lead_add_to_do_not_contact(*, lead: Lead, reason: str = "", user=None) -> Lead:
+    entries = dnc_entries_for_lead(lead)
+    if not entries:
+        raise LeadActionRefused(f"Lead {lead.pk} has no identifier or email to put on the list.")
+    dnc_add(client=lead.campaign.client, entries=entries, reason=reason, user=user)
+    if lead.status != LeadStatus.DO_NOT_CONTACT:
+        lead_transition(
+            lead=lead, to=LeadStatus.DO_NOT_CONTACT, reason=reason or "Added to do-not-contact.", actor=user
+        )
+    return lead

@@ -5,7 +5,6 @@ import datetime as dt
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 
-from campaigns.engine.limits import daily_cap
 from campaigns.models import OutboundAction
 from inbox.models import Conversation
 from integrations.models import ActionKind, LinkedInAccount, RateUsage
@@ -47,7 +46,7 @@ def dashboard(user, *, now: dt.datetime | None = None) -> list[dict]:
             "working": account.can_work,
         }
         for kind, counter in (("invites", ActionKind.INVITE), ("messages", ActionKind.MESSAGE)):
-            row[kind] = (getattr(usage, kind, 0) if usage else 0, daily_cap(account, counter, today))
+            row[kind] = (getattr(usage, kind, 0) if usage else 0, account.cap_of_day(counter, today))
         by_client[account.client_id].append(row)
     blocks = []
     for client in clients:

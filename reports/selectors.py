@@ -40,7 +40,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, Concat, TruncDate
 
 from campaigns.models import Campaign
-from integrations.models import LinkedInAccount, RateUsage
+from integrations.models import ActionKind, LinkedInAccount, RateUsage
 from leads.models import FUNNEL_EVENT_TYPES, Event, EventType
 
 E = EventType
@@ -427,10 +427,10 @@ def account_usage(accounts: QuerySet[LinkedInAccount], period: Period) -> list[d
         {
             "account": usage.account,
             "day": usage.day,
-            "invites": (usage.invites, usage.account.daily_invite_limit),
-            "messages": (usage.messages, usage.account.daily_message_limit),
-            "inmails": (usage.inmails, usage.account.daily_inmail_limit),
-            "visits": (usage.visits, usage.account.daily_visit_limit),
+            "invites": (usage.invites, usage.account.cap_of_day(ActionKind.INVITE, usage.day)),
+            "messages": (usage.messages, usage.account.cap_of_day(ActionKind.MESSAGE, usage.day)),
+            "inmails": (usage.inmails, usage.account.cap_of_day(ActionKind.INMAIL, usage.day)),
+            "visits": (usage.visits, usage.account.cap_of_day(ActionKind.VISIT, usage.day)),
         }
         for usage in rows
     ]

@@ -86,7 +86,3 @@ class WorkCalendar:
             day = self._next_working_day(day)
         candidate = self._at(day, local.time().replace(tzinfo=None)) + dt.timedelta(hours=hours)
         return self.next_working_moment(candidate)
-
-    def next_day_start(self, moment: dt.datetime) -> dt.datetime:
-        """Start of working hours on the next working day after moment's local day."""
-        return self._at(self._next_working_day(self.local(moment).date()), self.start)

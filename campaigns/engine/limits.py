@@ -3,7 +3,6 @@ account's row lock, in the transaction that claims an action."""
 
 import datetime as dt
 
-from django.conf import settings
 from django.db.models import F, Sum
 
 from integrations.models import ActionKind, LinkedInAccount, RateUsage
@@ -11,15 +10,6 @@ from integrations.models import ActionKind, LinkedInAccount, RateUsage
 
 def counter_for(kind: str) -> str:
     return RateUsage.COUNTER_FOR_KIND[ActionKind(kind)]
-
-
-def daily_cap(account: LinkedInAccount, kind: str, day: dt.date) -> int:
-    """The account's limit, ramped up from its warm-up start: new accounts start low and grow each day."""
-    cap = account.daily_limit(kind)
-    if account.warmup_started_on and day >= account.warmup_started_on:
-        days = (day - account.warmup_started_on).days
-        cap = min(cap, settings.WARMUP_START_PER_DAY + settings.WARMUP_INCREASE_PER_DAY * days)
-    return cap
 
 
 def weekly_invites(account: LinkedInAccount, day: dt.date) -> int:
@@ -30,7 +20,7 @@ def weekly_invites(account: LinkedInAccount, day: dt.date) -> int:
 def cap_problem(account: LinkedInAccount, kind: str, day: dt.date, usage: RateUsage | None) -> str:
     """Why the account cannot take one more action of this kind today, or ''."""
     used = getattr(usage, counter_for(kind), 0) if usage else 0
-    cap = daily_cap(account, kind, day)
+    cap = account.cap_of_day(kind, day)
     if used >= cap:
         return f"daily {ActionKind(kind).label.lower()} cap reached on {account} ({used}/{cap})"
     if kind == ActionKind.INVITE and weekly_invites(account, day) >= account.weekly_invite_limit:
@@ -45,7 +35,7 @@ def reserve(account: LinkedInAccount, kind: str, day: dt.date) -> str:
         return problem
     counter = counter_for(kind)
     # The condition is re-checked by the database: a second claimer cannot push past the cap.
-    updated = RateUsage.objects.filter(pk=usage.pk, **{f"{counter}__lt": daily_cap(account, kind, day)}).update(
+    updated = RateUsage.objects.filter(pk=usage.pk, **{f"{counter}__lt": account.cap_of_day(kind, day)}).update(
         **{counter: F(counter) + 1}
     )
     return "" if updated else f"daily cap reached on {account}"

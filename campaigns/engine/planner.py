@@ -11,11 +11,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from integrations.models import LinkedInAccount, RateUsage
-from leads.models import DoNotContact, Lead, LeadStatus
+from leads.dnc import dnc_hits
+from leads.models import Lead, LeadStatus
 from leads.services import lead_transition
 
 from ..models import Campaign, OutboundAction, Step
@@ -110,7 +111,7 @@ class _Senders:
         for pk, account in new.items():
             for kind in self.KINDS:
                 used = getattr(usage.get((pk, days[pk])), limits.counter_for(kind), 0)
-                cap = limits.daily_cap(account, kind, days[pk])
+                cap = account.cap_of_day(kind, days[pk])
                 self.remaining[(pk, kind)] = cap - used - queued[(pk, kind)]
 
     def pick(self, campaign_id: int, kind: str) -> LinkedInAccount | None:
@@ -121,36 +122,6 @@ class _Senders:
         best = max(working, key=lambda s: (self.remaining[(s.pk, kind)], -s.pk))
         self.remaining[(best.pk, kind)] -= 1
         return best
-
-
-def _dnc_hits(leads: list[Lead]) -> dict[int, str]:
-    """Lead id -> why it is on a do-not-contact list, in one query for the batch."""
-    values = set()
-    for lead in leads:
-        values.update(v for v in (lead.provider_id, lead.public_identifier) if v)
-        if lead.email:
-            values.update({lead.email.lower(), lead.email.lower().rsplit("@", 1)[-1]})
-    if not values:
-        return {}
-    clients = {lead.campaign.client_id for lead in leads}
-    rows = DoNotContact.objects.filter(Q(client_id__in=clients) | Q(client__isnull=True), value__in=values)
-    entries = {(row.client_id, row.kind, row.value) for row in rows}
-    if not entries:
-        return {}
-    hits = {}
-    for lead in leads:
-        email = lead.email.lower()
-        checks = [
-            ("provider_id", lead.provider_id),
-            ("public_identifier", lead.public_identifier),
-            ("email", email),
-            ("domain", email.rsplit("@", 1)[-1] if email else ""),
-        ]
-        for kind, value in checks:
-            if value and ((lead.campaign.client_id, kind, value) in entries or (None, kind, value) in entries):
-                hits[lead.pk] = f"on the do-not-contact list ({kind.replace('_', ' ')} {value})"
-                break
-    return hits
 
 
 def _park(leads: list[Lead]) -> None:
@@ -181,7 +152,7 @@ def _plan_batch(leads: list[Lead], now: dt.datetime, senders: _Senders) -> PlanR
         steps[step.campaign_id].append(step)
     if any(lead.sender_id is None for lead in leads):
         senders.ensure(campaign_ids)  # sticky leads need no choice: no capacity to load for them
-    dnc = _dnc_hits(leads)
+    dnc = dnc_hits(leads)
     existing = {
         (row["lead_id"], row["step_id"]): row
         for row in OutboundAction.objects.filter(lead__in=leads, step__isnull=False).values(

@@ -32,8 +32,9 @@ from integrations.unipile import (
     UnipileClient,
     UnipileError,
 )
-from leads.models import ACTIVE_STATUSES, Event, EventType, Lead, LeadStatus
-from leads.services import FINAL_STATUSES, InvalidTransition, lead_transition
+from leads.linkedin import is_resolved_member_id
+from leads.models import ACTIVE_STATUSES, FINAL_STATUSES, Event, EventType, Lead, LeadStatus
+from leads.services import InvalidTransition, lead_transition
 
 from ..models import Campaign, OutboundAction, Step
 from ..signals import action_sent
@@ -170,7 +171,7 @@ def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction 
     )
     candidates = list(
         OutboundAction.objects.filter(
-            account=account, status__in=[Status.QUEUED, Status.FAILED], scheduled_for__lte=now
+            account=account, status__in=OutboundAction.WAITING_STATUSES, scheduled_for__lte=now
         )
         .select_related("lead__campaign", "step")
         .order_by(priority, "scheduled_for", "id")[:CANDIDATES_PER_TICK]
@@ -198,7 +199,7 @@ def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction 
             action = (
                 OutboundAction.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("lead__campaign", "step")
-                .filter(pk=candidate.pk, status__in=[Status.QUEUED, Status.FAILED], scheduled_for__lte=now)
+                .filter(pk=candidate.pk, status__in=OutboundAction.WAITING_STATUSES, scheduled_for__lte=now)
                 .first()
             )
             if action is None:
@@ -231,7 +232,7 @@ def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction 
 
 
 def _profile_identifier(lead: Lead) -> str:
-    if lead.provider_id.startswith("ACo"):
+    if is_resolved_member_id(lead.provider_id):
         return lead.provider_id
     return lead.public_identifier or lead.provider_id
 
@@ -282,7 +283,7 @@ def _perform(provider, action: OutboundAction) -> Refs:
             raise RecipientProblem(
                 "not a 1st-degree connection: a message needs a connection", type="no_connection_with_recipient"
             )
-    elif not lead.provider_id.startswith("ACo"):
+    elif not is_resolved_member_id(lead.provider_id):
         _resolve(provider, action)
     started = provider().start_chat(
         account_id=account_id,
@@ -722,7 +723,7 @@ def send_for_account(
 def accounts_with_work(now: dt.datetime) -> list[int]:
     """Accounts with a due action or an unsettled claim: one indexed query, whatever the number of leads."""
     due = OutboundAction.objects.filter(
-        Q(status__in=[Status.QUEUED, Status.FAILED], scheduled_for__lte=now) | Q(status=Status.CLAIMED)
+        Q(status__in=OutboundAction.WAITING_STATUSES, scheduled_for__lte=now) | Q(status=Status.CLAIMED)
     )
     working = LinkedInAccount.objects.filter(status__in=LinkedInAccount.WORKING_STATUSES).filter(
         Q(paused=False) | Q(pause_source=LinkedInAccount.PauseSource.PROVIDER, paused_until__lte=now)

@@ -62,12 +62,6 @@ class PkField(serializers.ReadOnlyField):
         return str(value)
 
 
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="A stable machine code: validation_error, not_found, conflict, ...")
-    message = serializers.CharField(help_text="What went wrong, for people.")
-    details = serializers.DictField(help_text="Per-field problems for validation_error; other context otherwise.")
-
-
 class ReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300, help_text="Why; kept with the change.")
 

@@ -20,8 +20,9 @@ from .conftest import incoming
 
 def test_reply_creates_conversation_and_counts_unread(inbox_world):
     w = inbox_world
-    note = ingest(incoming(w["acc_a"], message_id="m1", when=w["when"]), source="webhook")
-    assert note.startswith("reply from lead")
+    result = ingest(incoming(w["acc_a"], message_id="m1", when=w["when"]), source="webhook")
+    assert result.new_reply and result.note.startswith("reply from lead")
+    assert not ingest(incoming(w["acc_a"], message_id="m1", when=w["when"]), source="polling").new_reply
     conversation = Conversation.objects.get()
     assert conversation.lead == w["lead_a"] and conversation.client == w["a"]
     assert conversation.unread_count == 1 and conversation.unread

@@ -5,9 +5,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from integrations.sandbox.models import SandboxWebhook
-from integrations.services import AccountNotReady, account_sync, webhooks_register
-from leads.services import LeadActionRefused, lead_resolve_profile
-from tests.factories import AccountFactory, LeadFactory
+from integrations.services import account_sync, webhooks_register
+from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,40 +104,3 @@ def test_webhooks_register_refuses_without_a_secret(wired, settings):
     settings.UNIPILE_WEBHOOK_SECRET = ""
     with pytest.raises(CommandError, match="UNIPILE_WEBHOOK_SECRET"):
         call_command("unipile_webhooks", "register")
-
-
-def test_resolver_stores_the_provider_id_once(sandbox_account):
-    sandbox_account.status = "OK"
-    sandbox_account.save()
-    lead = LeadFactory(
-        campaign__client=sandbox_account.client, public_identifier="gina-ross", provider_id="", first_name=""
-    )
-    profile = lead_resolve_profile(lead=lead, account=sandbox_account)
-    lead.refresh_from_db()
-    assert (
-        lead.provider_id == profile.provider_id and lead.provider_id.startswith("ACoAA") and lead.first_name == "Gina"
-    )
-
-
-def test_resolver_refuses_before_any_call_with_a_visible_reason(sandbox_account):
-    lead = LeadFactory(campaign__client=sandbox_account.client, public_identifier="", provider_id="")
-    with pytest.raises(LeadActionRefused, match="no LinkedIn identifier"):
-        lead_resolve_profile(lead=lead, account=sandbox_account)
-    lead.refresh_from_db()
-    assert "no LinkedIn identifier" in lead.last_error
-
-    other = LeadFactory(campaign__client=sandbox_account.client, public_identifier="hal-ito")
-    with pytest.raises(AccountNotReady, match="Connecting"):
-        lead_resolve_profile(lead=other, account=sandbox_account)  # status CONNECTING
-    other.refresh_from_db()
-    assert "Connecting" in other.last_error
-
-
-def test_resolver_records_an_unknown_person(sandbox_account):
-    sandbox_account.status = "OK"
-    sandbox_account.save()
-    lead = LeadFactory(campaign__client=sandbox_account.client, public_identifier="ghost-of-linkedin")
-    with pytest.raises(Exception, match="invalid_recipient"):
-        lead_resolve_profile(lead=lead, account=sandbox_account)
-    lead.refresh_from_db()
-    assert lead.last_error.startswith("Profile lookup failed") and lead.provider_id == ""

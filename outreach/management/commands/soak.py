@@ -378,7 +378,6 @@ class Command(BaseCommand):
     # --- checks ---------------------------------------------------------------------------------
 
     def _check(self, started) -> int:
-        from campaigns.engine.limits import daily_cap
         from campaigns.models import OutboundAction
         from inbox.models import Message
         from integrations.models import LinkedInAccount, WebhookDelivery
@@ -409,11 +408,11 @@ class Command(BaseCommand):
         )
         violations = []
         for (account_id, day), n in invites.items():
-            cap = daily_cap(accounts[account_id], "invite", day)
+            cap = accounts[account_id].cap_of_day("invite", day)
             if n > cap:
                 violations.append(f"{account_id} {day}: {n} invitations, cap {cap}")
         for (account_id, day), n in messages.items():
-            cap = daily_cap(accounts[account_id], "message", day)
+            cap = accounts[account_id].cap_of_day("message", day)
             if n > cap:
                 violations.append(f"{account_id} {day}: {n} messages, cap {cap}")
         problems += self._report(
@@ -477,7 +476,7 @@ class Command(BaseCommand):
         )
         # Leads stuck without a reason.
         now = timezone.now()
-        open_actions = OutboundAction.objects.filter(status__in=["queued", "claimed", "failed"]).values("lead_id")
+        open_actions = OutboundAction.objects.filter(status__in=OutboundAction.OPEN_STATUSES).values("lead_id")
         stuck = list(
             Lead.objects.filter(
                 campaign__client__slug=SOAK_SLUG,
