@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from leads.models import ACTIVE_STATUSES, Lead, LeadStatus
 from outreach.admin_utils import ReadOnlyAdminMixin, run_bulk, truncated
 
+from . import lead_admin  # noqa: F401  registers the lead pages
 from .models import Campaign, OutboundAction, Step
 from .personalization import INVITE_NOTE_LIMIT
 from .services import (
@@ -21,6 +22,7 @@ from .services import (
     campaign_preview,
     campaign_resume,
     campaign_set_steps,
+    campaign_template_warnings,
     outbound_action_cancel,
     outbound_action_retry,
     step_problems,
@@ -162,6 +164,8 @@ class CampaignAdmin(admin.ModelAdmin):
             if f.cleaned_data and not f.cleaned_data.get("DELETE") and (f.instance.pk or f.has_changed())
         ]
         campaign_set_steps(campaign=form.instance, steps=steps)
+        for warning in campaign_template_warnings(form.instance):
+            self.message_user(request, warning, messages.WARNING)
         # What the admin's change message and history read from a saved formset.
         formset.new_objects = [f.instance for f in formset.extra_forms if f.has_changed()]
         formset.changed_objects = [

@@ -89,6 +89,29 @@ def step_problems(step: Step, *, known_custom_fields: set[str] | None = None) ->
     return {name: messages for name, messages in problems.items() if messages}
 
 
+UNKNOWN_VARIABLE_SCAN = 10_000
+
+
+def campaign_template_warnings(campaign: Campaign) -> list[str]:
+    """Custom variables that none of the campaign's leads has (the first UNKNOWN_VARIABLE_SCAN leads are read):
+    said after a save, refused at activation. Empty when the campaign has no leads yet (activation judges)."""
+    rows = Lead.objects.filter(campaign=campaign).order_by("pk").values_list("custom_fields", flat=True)
+    keys: set[str] = set()
+    seen = 0
+    for custom in rows[:UNKNOWN_VARIABLE_SCAN].iterator(chunk_size=2000):
+        keys.update(custom or {})
+        seen += 1
+    if not seen:
+        return []
+    warnings = []
+    for step in campaign.steps.order_by("position"):
+        for variant, template in _step_templates(step):
+            for problem in template_problems(template, known_custom_fields=keys):
+                if "unknown variable" in problem:
+                    warnings.append(f"Step {step.position} variant {variant}: {problem} No lead has it yet.")
+    return warnings
+
+
 def steps_in_use(steps) -> list[int]:
     """Positions of the given steps that have actions."""
     ids = [step.pk for step in steps if step.pk]

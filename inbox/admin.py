@@ -23,7 +23,9 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Conversations are worked from the inbox (/inbox/), whose services check who may be assigned."""
+
     list_display = ["__str__", "client", "account", "lead", "status", "unread_count", "assignee", "last_message_at"]
     list_filter = ["status", "unread", "client"]
     search_fields = ["person_name", "chat_id", "person_provider_id"]

@@ -13,6 +13,7 @@ from integrations.models import LinkedInAccount
 from leads.linkedin import is_resolved_member_id
 from leads.models import ACTIVE_STATUSES, Lead
 from leads.services import lead_pause
+from outreach.tenancy import may_client
 
 from .models import Conversation, Message, Participant
 
@@ -274,9 +275,7 @@ def conversation_mark_unread(*, conversation: Conversation) -> Conversation:
 
 def conversation_assign(*, conversation: Conversation, user) -> Conversation:
     """Assign to a user (None: unassign). The user must be able to see the conversation's client."""
-    if user is not None and not (
-        user.is_superuser or user.memberships.filter(client_id=conversation.client_id).exists()
-    ):
+    if user is not None and not may_client(user, conversation.client_id):
         raise InboxActionRefused(f"{user} is not a member of {conversation.client}.")
     return _update(conversation, assignee=user)
 

@@ -22,7 +22,7 @@ from campaigns.models import Campaign, OutboundAction
 from integrations.models import LinkedInAccount
 from leads.models import ACTIVE_STATUSES, Lead
 from leads.services import InvalidTransition, LeadActionRefused
-from outreach.tenancy import WORK_ROLES, clients_for
+from outreach.tenancy import WORK, clients_for, may_client
 
 from .forms import LinkLeadForm, ReplyForm, SnoozeForm
 from .models import Conversation
@@ -78,7 +78,7 @@ def _querystring(request, **changes) -> str:
 
 
 def _may_work(user, conversation: Conversation) -> bool:
-    return user.is_superuser or clients_for(user, roles=WORK_ROLES).filter(pk=conversation.client_id).exists()
+    return may_client(user, conversation.client_id, WORK)
 
 
 def _conversation(request, pk: int) -> Conversation:

@@ -175,7 +175,10 @@ class LinkedInAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(RateUsage)
-class RateUsageAdmin(admin.ModelAdmin):
+class RateUsageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Counters are the engine's truth for caps: they move only by claims, and by the reset (with a reason) and
+    recount actions here, as in the API."""
+
     list_display = [
         "account",
         "client",

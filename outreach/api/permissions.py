@@ -8,15 +8,9 @@ memberships and limits. Staff superusers act on every client.
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from outreach.models import Membership
+from outreach.tenancy import MANAGE, READ, ROLES_FOR, WORK
 
-READ = "read"
-WORK = "work"
-MANAGE = "manage"
-ROLES_FOR = {
-    READ: {Membership.Role.VIEWER, Membership.Role.AGENT, Membership.Role.ADMIN},
-    WORK: {Membership.Role.AGENT, Membership.Role.ADMIN},
-    MANAGE: {Membership.Role.ADMIN},
-}
+__all__ = ["MANAGE", "READ", "ROLES_FOR", "WORK", "ClientRole", "client_ids", "may"]
 
 
 def roles_of(request) -> dict[int, str]:

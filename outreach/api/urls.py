@@ -5,9 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from campaigns.api import CampaignViewSet
+from campaigns.lead_api import LeadViewSet
 from inbox.api import ConversationViewSet, CountersView
 from integrations.api import LinkedInAccountViewSet, RateUsageViewSet
-from leads.api import DoNotContactViewSet, EventViewSet, LeadViewSet
+from leads.api import DoNotContactViewSet, EventViewSet
 from reports.api import AccountUsageView, CampaignSummaryView, CampaignTimeseriesView, ClientSummaryView
 
 from .clients import ClientViewSet, MembershipViewSet

@@ -173,3 +173,17 @@ def test_the_step_form_counts_characters_and_lists_the_variables(admin_client, c
     page = admin_client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
     assert "campaigns/step_counter.js" in page and 'data-note-limit="300"' in page
     assert "{first_name|there}" in page and "custom field" in page
+
+
+def test_a_variable_no_lead_has_is_a_warning_after_saving_and_a_refusal_at_activation(admin_client, campaign):
+    factories.LeadFactory(campaign=campaign, custom_fields={"role": "CTO"})
+    steps = existing_steps(campaign)
+    steps[1]["template"] = "About {role} and {budget}"
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    response = admin_client.post(url, campaign_form(campaign, steps), follow=True)
+    text = response.content.decode()
+    assert "unknown variable &#x27;budget&#x27;" in text or "unknown variable 'budget'" in text
+    assert "role" not in text.split("unknown variable")[1][:20]
+    with pytest.raises(CampaignActionRefused) as refused:
+        campaign_activate(campaign=campaign)
+    assert any("budget" in str(p) for p in refused.value.problems)
