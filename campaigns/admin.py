@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -7,7 +8,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from leads.models import ACTIVE_STATUSES, Lead, LeadStatus
-from outreach.admin_utils import ReadOnlyAdminMixin, run_bulk, truncated
+from outreach.admin_utils import ReadOnlyAdminMixin, require_client, run_bulk, truncated
+from outreach.tenancy import READ
 
 from . import lead_admin  # noqa: F401  registers the lead pages
 from .models import Campaign, OutboundAction, Step
@@ -287,7 +289,8 @@ class CampaignAdmin(admin.ModelAdmin):
     def preview_view(self, request, pk):
         campaign = get_object_or_404(Campaign.objects.select_related("client"), pk=pk)
         if not self.has_view_permission(request, campaign):
-            return self.admin_site.login(request)
+            raise PermissionDenied
+        require_client(request, campaign.client_id, READ)
         lead_ids = [int(x) for x in request.GET.get("leads", "").split(",") if x.strip().isdigit()]
         leads = Lead.objects.filter(campaign=campaign, pk__in=lead_ids) if lead_ids else None
         rows = campaign_preview(campaign=campaign, leads=leads, sample=PREVIEW_SAMPLE)

@@ -30,8 +30,9 @@ from leads.services import (
     lead_requeue,
     lead_resume,
 )
-from outreach.admin_utils import intermediate_page, run_bulk, truncated
+from outreach.admin_utils import intermediate_page, require_client, run_bulk, truncated
 from outreach.csvutils import streaming_csv_response
+from outreach.tenancy import WORK
 
 from .models import Campaign
 from .selectors import lead_blocker
@@ -392,6 +393,7 @@ class LeadAdmin(admin.ModelAdmin):
             except importing.LeadImportError as exc:
                 form.add_error("file", str(exc))
             else:
+                require_client(request, form.cleaned_data["campaign"].client_id, WORK)
                 url = reverse("admin:leads_lead_import_map", args=[stored.stem])
                 return redirect(f"{url}?campaign={form.cleaned_data['campaign'].pk}")
         context = self._import_context(request, title="Import leads from CSV", form=form)
@@ -405,6 +407,7 @@ class LeadAdmin(admin.ModelAdmin):
         if not stored.is_file() or campaign is None:
             self.message_user(request, "That import is no longer available; upload the file again.", messages.ERROR)
             return redirect("admin:leads_lead_import")
+        require_client(request, campaign.client_id, WORK)
         try:
             source = importing.open_csv(stored)
         except importing.LeadImportError as exc:

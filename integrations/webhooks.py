@@ -7,12 +7,15 @@ relations); those apps register their handler here at start-up, so integrations 
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Callable
 from enum import StrEnum
 from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
+
+from outreach.unstorable import strip_unstorable
 
 from .models import LinkedInAccount, WebhookDelivery
 from .services import account_pause, account_resume
@@ -25,6 +28,8 @@ MAX_BODY_BYTES = 1024 * 1024
 SECRET_HEADERS = {"unipile-auth", "authorization", "cookie", "x-api-key"}
 # Where a status delivery may carry its own time (unconfirmed in Unipile's material: read defensively).
 STATUS_TIME_KEYS = ("timestamp", "date", "created_at", "occurred_at")
+# A JSON escape that may decode to what PostgreSQL cannot store: \u0000, or a surrogate (a lone one among them).
+MAY_HOLD_UNSTORABLE_RE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 _handlers: dict[str, Callable[[dict, WebhookDelivery | None], str]] = {}
 
@@ -108,8 +113,16 @@ class Stored(NamedTuple):
 def store(*, source: str, body: bytes, headers: dict) -> Stored:
     """Store the delivery before anything else happens to it; say what it was."""
     text = body.decode("utf-8", errors="replace")
+    if "\x00" in text:
+        text = text.replace("\x00", "")
     try:
-        payload = json.loads(text)
+        payload, removed = json.loads(text), 0
+        if MAY_HOLD_UNSTORABLE_RE.search(text):  # the hot path skips the walk: one scan of the raw text
+            payload, removed = strip_unstorable(payload)
+        if removed:
+            # Stored and processed without what the database cannot hold: the reply is still a reply.
+            text = json.dumps(payload, ensure_ascii=False)
+            headers = {**headers, "X-Outreach-Removed-Characters": str(removed)}
         event, account_id, key = classify(source, payload)
     except (ValueError, RecursionError) as exc:
         reason = str(exc) if isinstance(exc, BadPayload) else f"malformed JSON: {exc}"[:300]

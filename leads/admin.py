@@ -6,8 +6,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 
-from outreach.admin_utils import ReadOnlyAdminMixin
+from outreach.admin_utils import ReadOnlyAdminMixin, require_client
 from outreach.models import Client
+from outreach.tenancy import WORK
 
 from .dnc import InvalidDncValue, dnc_parse
 from .models import DoNotContact, Event
@@ -148,6 +149,7 @@ class DoNotContactAdmin(admin.ModelAdmin):
         form = DncBulkAddForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             client, entries, reason = (form.cleaned_data[k] for k in ("client", "entries", "reason"))
+            require_client(request, client.pk if client else None, WORK)
             added, stopped = dnc_bulk_add(client=client, entries=entries, reason=reason, user=request.user)
             self.message_user(
                 request,

@@ -3,7 +3,10 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
+
+from .tenancy import READ, may_client
 
 REFUSAL_SAMPLE = 5
 
@@ -55,6 +58,17 @@ def run_bulk(modeladmin, request, objects, operation, *, done: str, refused_erro
     if not ok and not refusals:
         modeladmin.message_user(request, "Nothing was selected.", messages.INFO)
     return ok, refusals
+
+
+def require_client(request, client_id, level: str = READ) -> None:
+    """A custom admin view's second lock (the first is its model permission): the user's role in the client.
+    Staff superusers pass everywhere; other staff only in the clients they are members of."""
+    if client_id is None:
+        if not request.user.is_superuser:
+            raise PermissionDenied("Only staff superusers act for every client.")
+        return
+    if not may_client(request.user, client_id, level):
+        raise PermissionDenied("You are not a member of this client.")
 
 
 def truncated(text: str, length: int = 60) -> str:

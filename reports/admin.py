@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -9,7 +10,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from integrations.mailer import MailError, mailer_configured, send_email
+from outreach.admin_utils import require_client
 from outreach.models import Client
+from outreach.tenancy import MANAGE, READ
 
 from . import emails
 from .models import ReportDelivery, ReportOptOut
@@ -117,7 +120,10 @@ class ReportDeliveryAdmin(admin.ModelAdmin):
 
     def preview_view(self, request, client_id):
         """This week's report as the client would get it, with today's numbers, in the browser."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         client = self._client(client_id)
+        require_client(request, client.pk, READ)
         week = request.GET.get("week") or emails.due_week(client, timezone.now())
         try:
             content = emails.weekly_content(client, week)
@@ -130,7 +136,12 @@ class ReportDeliveryAdmin(admin.ModelAdmin):
         return HttpResponse(html)
 
     def send_now_view(self, request, client_id):
+        # Deliveries are the system's rows (no add form), but sending one by hand is adding one: the model's
+        # add permission is what an operator needs.
+        if not request.user.has_perm("reports.add_reportdelivery"):
+            raise PermissionDenied
         client = self._client(client_id)
+        require_client(request, client.pk, MANAGE)
         week = emails.due_week(client, timezone.now())
         form = SendNowForm(request.POST or None, initial={"week": week, "email": request.user.email})
         if request.method == "POST" and form.is_valid():

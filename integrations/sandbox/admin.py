@@ -28,7 +28,7 @@ class SandboxSettingsAdmin(admin.ModelAdmin):
     readonly_fields = ["calls"]
 
     def has_add_permission(self, request):
-        return not SandboxSettings.objects.exists()
+        return super().has_add_permission(request) and not SandboxSettings.objects.exists()
 
 
 @admin.register(SandboxAccount)

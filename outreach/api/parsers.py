@@ -4,17 +4,12 @@
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from outreach.unstorable import unstorable_in
+
 MAX_DEPTH = 64
 
 
-def _bad_character(text: str) -> str:
-    if "\x00" in text:
-        return "a NUL character (\\u0000)"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "a lone surrogate (\\ud800-\\udfff)"
-    return ""
+_bad_character = unstorable_in
 
 
 def _check(value, path: str, depth: int = 0) -> None:

@@ -1,6 +1,7 @@
 """/api/v1/: the resources, the OpenAPI schema and its two documentation pages (assets served locally)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -9,6 +10,7 @@ from campaigns.lead_api import LeadViewSet
 from inbox.api import ConversationViewSet, CountersView
 from integrations.api import LinkedInAccountViewSet, RateUsageViewSet
 from leads.api import DoNotContactViewSet, EventViewSet
+from outreach.views import not_found
 from reports.api import AccountUsageView, CampaignSummaryView, CampaignTimeseriesView, ClientSummaryView
 
 from .clients import ClientViewSet, MembershipViewSet
@@ -43,4 +45,6 @@ urlpatterns = [
     path("reports/accounts/<str:pk>/usage", AccountUsageView.as_view(), name="report-account-usage"),
     path("reports/clients/<str:pk>/summary", ClientSummaryView.as_view(), name="report-client-summary"),
     path("", include(router.urls)),
+    # Last: whatever no route above answers is the uniform JSON 404, with DEBUG on too (no HTML debug page).
+    re_path(r"^.*$", csrf_exempt(not_found), name="not-found"),
 ]

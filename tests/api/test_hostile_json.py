@@ -48,3 +48,12 @@ def test_an_idempotent_request_refused_for_a_nul_is_recorded_without_a_500(api, 
             "/api/v1/leads", data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="key-nul-1"
         )
         assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/api/v1/", "/api/v1/campaigns/abc", "/api/v1/campaigns/", "/api/v1/nope/x"])
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_unknown_routes_and_malformed_ids_answer_the_uniform_json_404(api, settings, path, method):
+    settings.DEBUG = True  # not Django's HTML debug page either
+    response = getattr(api(), method)(path)
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"

@@ -488,3 +488,26 @@ def test_a_late_acceptance_is_not_dated_before_the_invitation(post, lead):
     )  # fmt: skip
     lead.refresh_from_db()
     assert lead.connected_at == invited
+
+
+@pytest.mark.parametrize("text", ["Yes\u0000 let's talk", "Yes \ud83d let's talk"])
+def test_a_reply_with_a_nul_or_a_lone_surrogate_still_stops_the_sequence(post, lead, text):
+    """Stored and processed with the characters removed (PostgreSQL cannot hold them): never a missed reply."""
+    response = post("messaging", None, raw=json.dumps(message_payload(text=text)))
+    assert response.status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "processed", delivery.error
+    assert delivery.headers["X-Outreach-Removed-Characters"] == "1"
+    lead.refresh_from_db()
+    assert lead.status == "replied"
+    from inbox.models import Message
+
+    assert Message.objects.get().text == "Yes let's talk" or Message.objects.get().text == "Yes  let's talk"
+
+
+def test_a_nul_in_the_ids_of_a_delivery_is_not_a_500(post, lead):
+    payload = message_payload(message_id="msg\u00001")
+    payload["event"] = "message_\u0000received"
+    response = post("messaging", None, raw=json.dumps(payload))
+    assert response.status_code in (200, 400)
+    assert WebhookDelivery.objects.exists()
