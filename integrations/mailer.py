@@ -3,7 +3,9 @@
 Without RESEND_API_KEY nothing is sent: callers store what they would have sent (see reports).
 """
 
+import hashlib
 import logging
+from html import escape
 
 import resend
 from django.conf import settings
@@ -53,3 +55,41 @@ def send_email(
     if not email_id:
         raise MailError(f"Resend answered without an email id: {str(response)[:200]}", retryable=True)
     return str(email_id)
+
+
+class MailerEmailBackend:
+    """Django's email backend for the account emails (password reset), through the one mailer above.
+
+    Without RESEND_API_KEY the email is not sent (as every email of the embedded default) and the log says to
+    whom it would have gone; a failed send is logged, never raised into the page (which says the same thing
+    whether or not the address belongs to anyone)."""
+
+    def __init__(self, fail_silently: bool = False, **kwargs):
+        self.fail_silently = fail_silently
+
+    def open(self):
+        return False
+
+    def close(self):
+        return None
+
+    def send_messages(self, email_messages) -> int:
+        sent = 0
+        for message in email_messages:
+            html = next((body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"), "")
+            for to in message.to:
+                if not mailer_configured():
+                    logger.info("account email %r to %s not sent: RESEND_API_KEY is not set", message.subject, to)
+                    continue
+                try:
+                    send_email(
+                        to=to,
+                        subject=message.subject,
+                        html=html or f"<pre>{escape(message.body)}</pre>",
+                        text=message.body,
+                        idempotency_key=f"account-email/{to}/{hashlib.sha256(message.body.encode()).hexdigest()}",
+                    )
+                    sent += 1
+                except MailError as exc:
+                    logger.warning("account email %r to %s not sent: %s", message.subject, to, exc)
+        return sent

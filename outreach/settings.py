@@ -195,7 +195,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 LEAD_IMPORT_MAX_BYTES = env_int("LEAD_IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 
-LOGIN_URL = "admin:login"
+# Members of a client log in at the product's own door; the admin keeps its own login for staff.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "inbox:list"
+LOGOUT_REDIRECT_URL = "login"
+EMAIL_BACKEND = "integrations.mailer.MailerEmailBackend"
+DEFAULT_FROM_EMAIL = env.str("REPORTS_FROM_EMAIL", default="Outreach <reports@localhost>")
+PASSWORD_RESET_TIMEOUT = 3 * 3600
 
 # Security headers; `manage.py check --deploy` is clean when DEBUG is off.
 SECURE_CONTENT_TYPE_NOSNIFF = True

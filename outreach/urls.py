@@ -9,6 +9,7 @@ from . import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("", include("outreach.accounts")),
     path("api/v1/", include("outreach.api.urls")),
     path("inbox/", include("inbox.urls")),
     path("reports/", include("reports.urls")),

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
@@ -307,7 +308,10 @@ def _summaries_by_postgres(events: QuerySet[Event], period: Period, key: str) ->
         )
         .order_by()
     )
-    inner, params = per_lead.query.sql_with_params()
+    try:
+        inner, params = per_lead.query.sql_with_params()
+    except EmptyResultSet:  # nothing can match (a client without campaigns yet): no row, not a 500
+        return {}
     # The inner query is compiled by Django with its values bound as parameters: nothing user-written is pasted.
     sql = (
         "SELECT group_key, SUM(n_invites), COUNT(*) FILTER (WHERE n_invites > 0),"  # noqa: S608

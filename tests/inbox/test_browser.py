@@ -36,18 +36,21 @@ def browser_page(monkeypatch):
         browser.close()
 
 
-def test_staff_logs_in_opens_a_conversation_and_replies(live_server, inbox_world, browser_page):
+def test_a_member_logs_in_at_the_products_door_opens_a_conversation_and_replies(live_server, inbox_world, browser_page):
+    """An agent of the client, not staff: the admin would refuse them; /login/ is their door."""
     w = inbox_world
-    user = get_user_model().objects.create_user("staffer", password="a-long-pass-123", is_staff=True)
+    user = get_user_model().objects.create_user("staffer", password="a-long-pass-123", is_staff=False)
     Membership.objects.create(user=user, client=w["a"], role="agent")
     ingest(incoming(w["acc_a"], message_id="b1", text="Could we talk on Thursday?"), source="webhook")
 
     page = browser_page
     page.goto(f"{live_server.url}/inbox/")
-    assert "/admin/login/" in page.url
+    assert "/login/?next=" in page.url and "/admin/" not in page.url
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "login.png"), full_page=True)
     page.fill("#id_username", "staffer")
     page.fill("#id_password", "a-long-pass-123")
-    page.click("input[type=submit]")
+    page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/inbox/**")
     assert page.locator("#rows").get_by_text("Ann Lee").is_visible()
     assert page.get_by_text("Could we talk on Thursday?").is_visible()

@@ -39,7 +39,7 @@ def test_pages_need_a_login(client, conversations):
     mine, _other = conversations
     for path in ("/inbox/", f"/inbox/{mine.pk}/", "/inbox/poll"):
         response = client.get(path)
-        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+        assert response.status_code == 302 and "/login/?next=" in response["Location"]
 
 
 def test_list_shows_only_own_clients_conversations(client, inbox_world, conversations):

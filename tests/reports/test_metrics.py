@@ -168,3 +168,9 @@ def test_the_report_pages_api_and_email_take_a_staff_reply(stepless, admin_clien
     api = admin_client.get(f"/api/v1/reports/campaigns/{campaign.pk}/summary?start=2026-11-09&end=2026-11-15")
     assert api.status_code == 200, api.content
     assert weekly_content(campaign.client, "2026-W46").campaigns
+
+
+def test_a_client_without_campaigns_has_empty_figures_not_a_500(db):
+    client = factories.ClientFactory()
+    period = Period(dt.date(2026, 11, 9), dt.date(2026, 11, 15), PARIS)
+    assert selectors.summaries_by(selectors.client_events(client), period, "campaign") == {}
