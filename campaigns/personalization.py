@@ -147,11 +147,6 @@ def static_length(template: str) -> int:
     return len(TOKEN_RE.sub(lambda m: (m.group(2) or m.group(4) or "").strip(), template).strip())
 
 
-def template_variables(template: str) -> list[str]:
-    """The variable names a template uses, in order, once each."""
-    return list(dict.fromkeys(token.name for token in parse_tokens(template) if token.name))
-
-
 def variables_without_fallback(template: str) -> list[str]:
     """Custom fields (not a lead's standard field) used without a fallback."""
     return [

@@ -9,19 +9,16 @@ from outreach.unstorable import unstorable_in
 MAX_DEPTH = 64
 
 
-_bad_character = unstorable_in
-
-
 def _check(value, path: str, depth: int = 0) -> None:
     if depth > MAX_DEPTH:
         raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels at {path or 'the top'}.")
     if isinstance(value, str):
-        if problem := _bad_character(value):
+        if problem := unstorable_in(value):
             raise ParseError(f"{path or 'The body'} contains {problem}, which is not allowed.")
     elif isinstance(value, dict):
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
-            if problem := _bad_character(key):
+            if problem := unstorable_in(key):
                 raise ParseError(f"A field name at {path or 'the top'} contains {problem}, which is not allowed.")
             _check(item, where, depth + 1)
     elif isinstance(value, list):
