@@ -8,12 +8,12 @@ from django.core.management import CommandError, call_command
 def test_bench_quick_prints_one_table(settings):
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
     out = io.StringIO()
-    only = ["bench_import", "bench_engine", "bench_inbox", "bench_reports"]
+    only = ["bench_import", "bench_engine", "bench_inbox", "bench_reports", "bench_api"]
     call_command("bench", "--quick", *[f"--only={name}" for name in only], stdout=out)
     text = out.getvalue()
     table = text[text.index("All benchmarks") :]
     assert "figure" in table and "ratio" in table
-    for figure in ("CSV import", "plan tick", "inbox list, first page", "analytics: campaign summary", "reports page"):
+    for figure in ("CSV import", "plan tick", "inbox list, first page", "analytics: campaign summary", "reports page", "API list"):
         assert figure in table
 
 

@@ -16,6 +16,7 @@ FULL = [
     ("integrations", "bench_webhooks", {"requests": 3000, "concurrency": 8, "rounds": 3}),
     ("inbox", "bench_inbox", {"conversations": 100_000, "messages": 1_000_000, "requests": 60}),
     ("reports", "bench_reports", {"events": 5_000_000, "runs": 15}),
+    ("outreach", "bench_api", {"requests": 500, "rounds": 5}),
 ]
 QUICK = [
     ("leads", "bench_import", {"rows": 500}),
@@ -23,6 +24,7 @@ QUICK = [
     ("integrations", "bench_webhooks", {"requests": 100, "concurrency": 2, "rounds": 1, "server": "threaded"}),
     ("inbox", "bench_inbox", {"conversations": 200, "messages": 600, "requests": 5}),
     ("reports", "bench_reports", {"events": 5_000, "runs": 3}),
+    ("outreach", "bench_api", {"requests": 20, "rounds": 1}),
 ]
 
 
