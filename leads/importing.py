@@ -19,6 +19,8 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from outreach.unstorable import unstorable_in
+
 from .dnc import DncMatcher
 from .linkedin import InvalidLinkedInIdentifier, canonical_profile_url, normalize_linkedin
 from .models import ACTIVE_STATUSES, Lead, LeadStatus
@@ -204,6 +206,15 @@ def _build_lead(campaign, record: dict) -> tuple[Lead | None, str]:
     for name, (label, max_length, _s) in TARGET_FIELDS.items():
         if name != "linkedin" and len(record.get(name, "")) > max_length:
             return None, f"{label} is longer than {max_length} characters."
+        problem = unstorable_in(record.get(name, "") if isinstance(record.get(name, ""), str) else "")
+        if problem:
+            return None, f"{label} contains {problem}, which cannot be stored."
+    custom_fields = record.get("custom_fields")
+    if isinstance(custom_fields, dict):
+        for key, value in custom_fields.items():
+            problem = unstorable_in(str(key)) or unstorable_in(value if isinstance(value, str) else "")
+            if problem:
+                return None, f"Custom field {str(key)[:40]!r} contains {problem}, which cannot be stored."
     email = record.get("email", "")
     if email:
         try:

@@ -6,7 +6,24 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import views as auth
+from django.shortcuts import render
 from django.urls import path, reverse_lazy
+
+from outreach.errors import error_response
+
+
+def locked_out(request, response=None, credentials=None):
+    """The answer to a locked-out login (axes), the same whether or not the username exists."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = f"Too many failed attempts. Try again in {minutes} minutes, or reset your password."
+    if request.path.startswith("/api/"):
+        answer = error_response(
+            429, "locked_out", f"Too many failed attempts from this address; try again in {minutes} minutes."
+        )
+    else:
+        answer = render(request, "accounts/locked_out.html", {"message": message}, status=429)
+    answer["Retry-After"] = str(minutes * 60)
+    return answer
 
 
 class PasswordResetView(auth.PasswordResetView):

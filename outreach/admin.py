@@ -1,13 +1,17 @@
+from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
-from .api.tokens import api_token_rotate
-from .models import Client, Heartbeat, Membership
+from .api.tokens import api_token_check, api_token_issue, api_token_revoke, api_token_rotate
+from .models import ApiToken, Client, Heartbeat, Membership
 
 admin.site.site_header = "Outreach"
 admin.site.site_title = "Outreach admin"
@@ -109,22 +113,135 @@ class HeartbeatAdmin(admin.ModelAdmin):
         return False
 
 
+def token_issued_page(request, issued, *, revoked: bool):
+    """The only place a key is ever shown: this response, never a message (a cookie) or a log."""
+    response = TemplateResponse(
+        request,
+        "admin/outreach/apitoken/issued.html",
+        {**admin.site.each_context(request), "title": "API token issued", "issued": issued, "revoked": revoked},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ApiTokenAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "expires_at"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self):
+        data = super().clean()
+        if data.get("user") is not None:
+            try:
+                api_token_check(
+                    user=data["user"], name=data.get("name") or "", expires_at=data.get("expires_at"),
+                    created_by=self.request.user if self.request else None,
+                )  # fmt: skip
+            except ValidationError as error:
+                for field, problems in error.message_dict.items():
+                    self.add_error(field if field in self.fields else None, problems)
+        return data
+
+
+class TokenStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "active":
+            return queryset.active(now)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix_shown", "user", "name", "state", "created_at", "expires_at", "last_used_at"]
+    list_filter = [TokenStateFilter]
+    search_fields = ["prefix", "name", "user__username"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    actions = ["revoke"]
+    readonly_fields = [
+        "user", "prefix_shown", "state", "created_at", "created_by", "last_used_at", "expires_at",
+        "revoked_at", "revoked_by",
+    ]  # fmt: skip
+
+    @admin.display(description="token", ordering="prefix")
+    def prefix_shown(self, obj):
+        return f"{obj.prefix}…"
+
+    @admin.display(description="state")
+    def state(self, obj):
+        return obj.state
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs.update(form=ApiTokenAddForm, fields=ApiTokenAddForm.Meta.fields)
+            form = super().get_form(request, obj, **kwargs)
+
+            class WithRequest(form):
+                def __init__(self, *args, **kw):
+                    super().__init__(*args, request=request, **kw)
+
+            return WithRequest
+        kwargs["fields"] = ["name"]
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        return ApiTokenAddForm.Meta.fields if obj is None else ["name", *self.readonly_fields]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            ApiToken.objects.filter(pk=obj.pk).update(name=obj.name)
+            return
+        token, key = api_token_issue(user=obj.user, name=obj.name, expires_at=obj.expires_at, created_by=request.user)
+        obj.pk = token.pk
+        request._issued_tokens = [(token, key)]
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return token_issued_page(request, request._issued_tokens, revoked=False)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked tokens stay listed: who used which key, and when, is the audit trail
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = sum(api_token_revoke(token=token, by=request.user) for token in queryset)
+        self.message_user(request, f"{revoked} token(s) revoked; they stop working at once.", messages.SUCCESS)
+
+
 class OutreachUserAdmin(UserAdmin):
     actions = [*UserAdmin.actions, "issue_api_token"]
 
-    @admin.action(description="Issue or rotate API token (shown once)")
+    @admin.action(description="Issue or rotate API token (shown once)", permissions=["change"])
     def issue_api_token(self, request, queryset):
-        inactive = [user.username for user in queryset if not user.is_active]
-        if inactive:
-            self.message_user(request, f"Inactive users get no token: {', '.join(inactive)}.", messages.ERROR)
-            return
+        issued, refused = [], []
         for user in queryset:
-            token = api_token_rotate(user=user)
-            self.message_user(
-                request,
-                f"New API token for {user.username}: {token.key} (copy it now; any older key is revoked).",
-                messages.SUCCESS,
-            )
+            try:
+                api_token_check(user=user, created_by=request.user)
+            except ValidationError as error:
+                refused.append(f"{user.username}: {' '.join(error.message_dict.get('user', error.messages))}")
+        if refused:
+            self.message_user(request, "No token was issued. " + " ".join(refused), messages.ERROR)
+            return None
+        for user in queryset:
+            issued.append(api_token_rotate(user=user, created_by=request.user))
+        return token_issued_page(request, issued, revoked=True)
 
 
 User = get_user_model()

@@ -12,7 +12,9 @@ def heartbeat():
 
 @shared_task(ignore_result=True)
 def purge_idempotency_keys():
-    """Idempotency keys are replayed for 24 hours; older ones go."""
+    """Idempotency keys are replayed for 24 hours; older ones go, with the throttle's ended windows."""
     from .api.idempotency import purge_expired
+    from .ratelimit import purge_windows
 
+    purge_windows()
     return purge_expired()

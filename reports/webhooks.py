@@ -36,6 +36,10 @@ class BadSignature(Exception):
     pass
 
 
+class MalformedSignatureHeaders(BadSignature):
+    """The svix headers cannot even be read: a 400, not a refused signature."""
+
+
 def _secret_bytes(secret: str) -> bytes:
     raw = secret.removeprefix("whsec_")
     try:
@@ -47,10 +51,10 @@ def _secret_bytes(secret: str) -> bytes:
 def verify(*, secret: str, msg_id: str, timestamp: str, signatures: str, body: bytes, now: float | None = None):
     if not (secret and msg_id and timestamp and signatures):
         raise BadSignature("missing svix-id, svix-timestamp or svix-signature")
-    try:
-        sent = int(timestamp)
-    except ValueError:
-        raise BadSignature("svix-timestamp is not a number") from None
+    # Seconds since 1970 as at most 12 ASCII digits: a longer number would overflow the comparison below.
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise MalformedSignatureHeaders("svix-timestamp is not a number of seconds")
+    sent = int(timestamp)
     if abs((now or time.time()) - sent) > TOLERANCE_SECONDS:
         raise BadSignature("svix-timestamp is more than 5 minutes off")
     signed = msg_id.encode() + b"." + timestamp.encode() + b"." + body
@@ -110,6 +114,9 @@ def resend_webhook(request):
             signatures=request.headers.get("svix-signature", ""),
             body=body,
         )
+    except MalformedSignatureHeaders as exc:
+        logger.warning("refused Resend webhook: %s", exc)
+        return error_response(400, "validation_error", f"Bad signature headers: {exc}.", {"svix-timestamp": [str(exc)]})
     except BadSignature as exc:
         logger.warning("refused Resend webhook: %s", exc)
         return error_response(401, "not_authenticated", f"Signature refused: {exc}.")

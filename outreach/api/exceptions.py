@@ -99,7 +99,7 @@ def _from_drf(exc: exceptions.APIException, response: Response, view=None) -> Re
     code = CODE_FOR_STATUS.get(response.status_code, "error")
     detail = exc.detail
     codes = exc.get_codes()
-    if isinstance(codes, str) and codes not in ("invalid", "error", "not_found") and response.status_code != 429:
+    if isinstance(codes, str) and codes not in ("invalid", "error", "not_found", "throttled"):
         code = codes
     details = {}
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:

@@ -1,32 +1,81 @@
-"""Request throttling per API token (per user for sessions, per address when anonymous).
+"""API request throttling: per token (per user for sessions), and per address before authentication.
 
-Counts live in the default cache, which is Redis when REDIS_URL is set and the database cache
-otherwise, so every web process sees the same counts. This protects the API; LinkedIn send caps
-are enforced by the engine's RateUsage counters, never here.
+Counts live in `outreach.ratelimit` (Redis INCR, or conditional UPDATEs on the database), shared by
+every web process and exact under concurrency. Anonymous requests are counted by
+`AnonymousApiThrottleMiddleware` before authentication runs, so neither an unauthenticated caller nor
+one guessing tokens reaches the permission checks or the token lookup past its budget. This protects
+the API; LinkedIn send caps are enforced by the engine's RateUsage counters, never here.
 """
 
 from django.conf import settings
-from rest_framework.authtoken.models import Token
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+from outreach.errors import error_response
+from outreach.models import ApiToken
+from outreach.netaddr import client_address
+from outreach.ratelimit import hit, peek
+
+API_PREFIX = "/api/"
 
 
-class ApiRateThrottle(SimpleRateThrottle):
-    scope = "api"
+def parse_rate(rate: str) -> tuple[int, int]:
+    return SimpleRateThrottle.parse_rate(None, rate)
 
-    def get_rate(self):
-        return settings.API_THROTTLE_RATE if self.scope == "api" else settings.API_ANON_THROTTLE_RATE
+
+def address_key(request) -> str:
+    return f"api:anon:{client_address(request) or 'unknown'}"
+
+
+class ApiRateThrottle(BaseThrottle):
+    """The authenticated budget (API_THROTTLE_RATE) per token, or per user for browser sessions."""
 
     def allow_request(self, request, view):
-        self.scope = "api" if request.user and request.user.is_authenticated else "anon"
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        if not (request.user and request.user.is_authenticated):
+            return True  # counted by the middleware, before authentication
+        ident = f"token:{request.auth.pk}" if isinstance(request.auth, ApiToken) else f"user:{request.user.pk}"
+        limit, duration = parse_rate(settings.API_THROTTLE_RATE)
+        verdict = hit(f"api:{ident}", limit, duration)
+        self._wait = verdict.wait
+        return verdict.allowed
 
-    def get_cache_key(self, request, view):
-        if isinstance(request.auth, Token):
-            ident = f"token:{request.auth.key[:12]}"
-        elif request.user and request.user.is_authenticated:
-            ident = f"user:{request.user.pk}"
-        else:
-            ident = f"addr:{self.get_ident(request)}"
-        return f"throttle:{self.scope}:{ident}"
+    def wait(self):
+        return getattr(self, "_wait", None)
+
+
+def throttled_response(wait: float):
+    seconds = int(wait + 0.999)
+    response = error_response(
+        429, "rate_limited", f"Request was throttled. Expected available in {seconds} seconds.",
+        {"retry_after_seconds": seconds},
+    )  # fmt: skip
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+class AnonymousApiThrottleMiddleware:
+    """Counts every /api/ request that carries no session against its address (API_ANON_THROTTLE_RATE).
+
+    Requests with a token are only checked here (not counted): a wrong token is counted by the token
+    authentication, so an address that runs out of budget guessing tokens is refused before the lookup.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(API_PREFIX) and not request.user.is_authenticated:
+            limit, duration = parse_rate(settings.API_ANON_THROTTLE_RATE)
+            key = address_key(request)
+            if request.META.get("HTTP_AUTHORIZATION"):
+                verdict = peek(key, limit, duration)
+            else:
+                verdict = hit(key, limit, duration)
+            if not verdict.allowed:
+                return throttled_response(verdict.wait)
+        return self.get_response(request)
+
+
+def count_failed_token(request) -> None:
+    """A refused token spends one request of its address's anonymous budget."""
+    limit, duration = parse_rate(settings.API_ANON_THROTTLE_RATE)
+    hit(address_key(request), limit, duration)

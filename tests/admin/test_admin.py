@@ -7,11 +7,11 @@ from django.contrib.admin.utils import quote
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from campaigns.models import Campaign, OutboundAction
 from integrations.models import LinkedInAccount, RateUsage, SyncState, WebhookDelivery
 from leads.models import DoNotContact, Event, Lead
+from outreach.api.tokens import api_token_issue
 from outreach.models import Heartbeat
 from tests.factories import (
     AccountFactory,
@@ -42,7 +42,14 @@ def data(campaign, account, sandbox):
     WebhookDelivery.objects.create(source="messaging", event="message_received", body='{"a": 1}', headers={"x": "y"})
     Heartbeat.objects.create(name="worker", last_seen=timezone.now())
     SyncState.objects.create(account=account, job="replies", last_result="3 message(s)")
-    Token.objects.create(user=MembershipFactory().user)
+    api_token_issue(user=MembershipFactory().user)
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    AccessAttempt.objects.create(
+        username="guess", ip_address="10.0.0.1", user_agent="x", path_info="/login/", failures_since_start=2,
+        get_data="", post_data="",
+    )  # fmt: skip
+    AccessFailureLog.objects.create(username="guess", ip_address="10.0.0.1", user_agent="x", path_info="/login/")
     SandboxWebhook.objects.create(id="wh_1", source="messaging", request_url="http://127.0.0.1:9/x")
     engine.invite(account_id="acc-sandbox", provider_id="ann-lee", message="")
     engine.start_chat(account_id="acc-sandbox", attendee_ids=["bob-ray"], text="Hi", inmail=True)

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from inbox.services import conversation_upsert, message_record
 from leads.models import DoNotContact, Event, EventType, LeadStatus
+from outreach.api.tokens import api_token_issue
 from outreach.models import Membership
 from tests import factories
 
@@ -66,7 +66,7 @@ def world(db):
     Membership.objects.create(user=users["agent"], client=a.client, role=Membership.Role.AGENT)
     Membership.objects.create(user=users["viewer"], client=a.client, role=Membership.Role.VIEWER)
     DoNotContact.objects.create(client=None, kind="domain", value="global.example")
-    tokens = {name: Token.objects.create(user=user).key for name, user in users.items()}
+    tokens = {name: api_token_issue(user=user)[1] for name, user in users.items()}
     return {"a": a, "b": b, "users": users, "tokens": tokens}
 
 

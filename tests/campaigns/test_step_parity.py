@@ -4,11 +4,11 @@ when saved — through the API, the admin's step inline and the activation alike
 import pytest
 from django.db.models import RestrictedError
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from campaigns.models import Campaign, OutboundAction, Step
 from campaigns.services import CampaignActionRefused, StepInUse, campaign_activate, step_delete
+from outreach.api.tokens import api_token_issue
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ LONG_NOTE = "Hello there, " * 400  # 5,200 characters
 @pytest.fixture
 def api(admin_user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin_user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=admin_user)[1]}")
     return client
 
 

@@ -6,12 +6,12 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from campaigns.engine.planner import plan_due
 from campaigns.models import OutboundAction
 from leads.models import DoNotContact, Lead
+from outreach.api.tokens import api_token_issue
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -36,14 +36,14 @@ def staff(admin_user):
 
 def via_api(client_org, staff, value):
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=staff)[1]}")
     response = api.post("/api/v1/do-not-contact", {"client": str(client_org.pk), "value": value}, format="json")
     return response.status_code, response.json()
 
 
 def via_api_bulk(client_org, staff, value):
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=staff)[0].key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=staff)[1]}")
     response = api.post("/api/v1/do-not-contact/bulk", {"client": str(client_org.pk), "values": [value]}, format="json")
     return response.status_code, response.json()
 

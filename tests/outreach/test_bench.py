@@ -13,7 +13,14 @@ def test_bench_quick_prints_one_table(settings):
     text = out.getvalue()
     table = text[text.index("All benchmarks") :]
     assert "figure" in table and "ratio" in table
-    for figure in ("CSV import", "plan tick", "inbox list, first page", "analytics: campaign summary", "reports page", "API list"):
+    for figure in (
+        "CSV import",
+        "plan tick",
+        "inbox list, first page",
+        "analytics: campaign summary",
+        "reports page",
+        "API list",
+    ):
         assert figure in table
 
 

@@ -56,4 +56,6 @@ def test_heartbeat_wake_snoozed_digests_and_purge(client_org):
     assert "1 conversation(s) woken up" in run("wake_snoozed", "--once")
     assert Conversation.objects.get().status == "open"
     assert "reply digest(s) sent" in run("send_reply_digests", "--once")
-    assert "expired idempotency key(s) deleted" in run("purge_idempotency_keys", "--once")
+    assert "expired idempotency key(s) and 0 ended throttle window(s) deleted" in run(
+        "purge_idempotency_keys", "--once"
+    )

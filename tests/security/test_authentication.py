@@ -3,7 +3,9 @@
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import get_resolver
+
+from tests.security.routes import walk
 
 # name or path prefix -> why it may be reached without a login
 ALLOWED = {
@@ -23,15 +25,6 @@ ALLOWED = {
 SAMPLE = {"int": "1", "str": "x", "slug": "x", "path": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
 
 
-def _walk(patterns, prefix="", namespace=""):
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), f"{namespace}{entry.name}" if entry.name else ""
-
-
 def _sample_path(pattern: str) -> str:
     path = re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE.get(m.group(1) or "str", "x"), pattern)
     # regex patterns of the API router and the admin
@@ -41,7 +34,7 @@ def _sample_path(pattern: str) -> str:
     return "/" + path.lstrip("/")
 
 
-ROUTES = sorted({(_sample_path(p), name) for p, name in _walk(get_resolver().url_patterns)})
+ROUTES = sorted({(_sample_path(p), name) for p, name in walk(get_resolver().url_patterns)})
 
 
 @pytest.mark.parametrize(("path", "name"), ROUTES, ids=[f"{n or '-'} {p}" for p, n in ROUTES])
