@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from leads.models import ACTIVE_STATUSES, Lead, LeadStatus
-from outreach.admin_utils import ReadOnlyAdminMixin, require_client, run_bulk, truncated
+from outreach.admin_utils import ClientScopedAdminMixin, ReadOnlyAdminMixin, require_client, run_bulk, truncated
 from outreach.tenancy import READ
 
 from . import lead_admin  # noqa: F401  registers the lead pages
@@ -116,7 +116,7 @@ def _lead_count(status_set):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
     form = CampaignForm
     list_display = [
         "name",
@@ -308,7 +308,9 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboundAction)
-class OutboundActionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OutboundActionAdmin(ClientScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    client_field = "account__client"
+
     list_display = ["id", "action", "status", "lead", "account", "scheduled_for", "attempts", "sent_at", "short_error"]
     list_filter = ["status", "action", "account__client"]
     search_fields = ["invitation_id", "chat_id", "message_id"]

@@ -30,7 +30,7 @@ from leads.services import (
     lead_requeue,
     lead_resume,
 )
-from outreach.admin_utils import intermediate_page, require_client, run_bulk, truncated
+from outreach.admin_utils import ClientScopedAdminMixin, intermediate_page, require_client, run_bulk, truncated
 from outreach.csvutils import streaming_csv_response
 from outreach.tenancy import WORK
 
@@ -119,7 +119,9 @@ class LeadAddForm(forms.ModelForm):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
+    client_field = "campaign__client"
+
     list_display = [
         "__str__",
         "company",

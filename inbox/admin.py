@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
-from outreach.admin_utils import ReadOnlyAdminMixin
+from outreach.admin_utils import ClientScopedAdminMixin, ReadOnlyAdminMixin
 
 from .models import Conversation, Message, Participant
 
@@ -23,7 +23,7 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConversationAdmin(ClientScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Conversations are worked from the inbox (/inbox/), whose services check who may be assigned."""
 
     list_display = ["__str__", "client", "account", "lead", "status", "unread_count", "assignee", "last_message_at"]
@@ -38,7 +38,9 @@ class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class MessageAdmin(ClientScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    client_field = "conversation__client"
+
     list_display = ["sent_at", "direction", "conversation", "sender_name", "short_text"]
     list_filter = ["direction"]
     search_fields = ["provider_message_id"]
@@ -51,7 +53,9 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ParticipantAdmin(ClientScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    client_field = "conversation__client"
+
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "provider_id", "conversation", "is_self"]
     search_fields = ["provider_id", "name"]

@@ -20,6 +20,7 @@ from .models import Conversation, Message
 from .selectors import InboxFilters, conversation_messages, filter_conversations, inbox_counters
 from .services import (
     MAX_REPLY_LENGTH,
+    NOT_ASSIGNABLE,
     InboxActionRefused,
     conversation_assign,
     conversation_close,
@@ -248,7 +249,7 @@ class ConversationViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveMo
         elif name:
             user = get_user_model().objects.filter(username=name, is_active=True).first()
             if user is None:
-                raise ApiError(400, "validation_error", f"assignee: No user {name!r}.", {"assignee": ["No such user."]})
+                raise ApiError(409, "invalid_state_transition", NOT_ASSIGNABLE)
         return self._done(self._run(conversation_assign, conversation=conversation, user=user))
 
     @extend_schema(summary="Snooze until a time", request=SnoozeSerializer, responses=ConversationSerializer)

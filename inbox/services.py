@@ -273,10 +273,14 @@ def conversation_mark_unread(*, conversation: Conversation) -> Conversation:
     return _update(conversation, unread_count=F("unread_count") + (0 if conversation.unread_count else 1), unread=True)
 
 
+# The same words whether the user does not exist or belongs elsewhere: a refusal never confirms a username.
+NOT_ASSIGNABLE = "Only an active member of the conversation's client can be assigned."
+
+
 def conversation_assign(*, conversation: Conversation, user) -> Conversation:
     """Assign to a user (None: unassign). The user must be able to see the conversation's client."""
-    if user is not None and not may_client(user, conversation.client_id):
-        raise InboxActionRefused(f"{user} is not a member of {conversation.client}.")
+    if user is not None and not (user.is_active and may_client(user, conversation.client_id)):
+        raise InboxActionRefused(NOT_ASSIGNABLE)
     return _update(conversation, assignee=user)
 
 

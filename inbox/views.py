@@ -35,6 +35,7 @@ from .selectors import (
     inbox_list,
 )
 from .services import (
+    NOT_ASSIGNABLE,
     InboxActionRefused,
     conversation_assign,
     conversation_close,
@@ -245,7 +246,7 @@ def _apply(request, conversation: Conversation, action: str) -> str | None:
         else:
             user = get_user_model().objects.filter(pk=_int(value)).first()
             if user is None:
-                raise InboxActionRefused("Pick someone to assign to.")
+                raise InboxActionRefused(NOT_ASSIGNABLE)
         conversation_assign(conversation=conversation, user=user)
         return f"Assigned to {user}." if user else "Unassigned."
     if action == "snooze":

@@ -6,8 +6,16 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html
 
-from outreach.admin_utils import ReadOnlyAdminMixin, ReasonForm, intermediate_page, run_bulk, truncated
+from outreach.admin_utils import (
+    ClientScopedAdminMixin,
+    ReadOnlyAdminMixin,
+    ReasonForm,
+    intermediate_page,
+    run_bulk,
+    truncated,
+)
 from outreach.csvutils import streaming_csv_response
+from outreach.tenancy import client_ids_for
 
 from . import webhooks
 from .models import ActionKind, LinkedInAccount, RateUsage, SyncState, WebhookDelivery
@@ -28,7 +36,7 @@ def _used_of(used: int, limit: int):
 
 
 @admin.register(LinkedInAccount)
-class LinkedInAccountAdmin(admin.ModelAdmin):
+class LinkedInAccountAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "client",
@@ -175,7 +183,9 @@ class LinkedInAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(RateUsage)
-class RateUsageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RateUsageAdmin(ClientScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    client_field = "account__client"
+
     """Counters are the engine's truth for caps: they move only by claims, and by the reset (with a reason) and
     recount actions here, as in the API."""
 
@@ -286,10 +296,16 @@ class AccountIdFilter(admin.SimpleListFilter):
     parameter_name = "account"
 
     def lookups(self, request, model_admin):
-        return [(a.unipile_account_id, a.name) for a in LinkedInAccount.objects.order_by("name")[:200]]
+        return [(a.unipile_account_id, a.name) for a in _visible_accounts(request.user).order_by("name")[:200]]
 
     def queryset(self, request, queryset):
         return queryset.filter(account_id=self.value()) if self.value() else queryset
+
+
+def _visible_accounts(user):
+    if user.is_superuser:
+        return LinkedInAccount.objects.all()
+    return LinkedInAccount.objects.filter(client__in=client_ids_for(user))
 
 
 @admin.register(WebhookDelivery)
@@ -314,6 +330,14 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "pretty_body",
     ]
     exclude = ["headers", "body"]
+
+    def get_queryset(self, request):
+        # Deliveries carry message texts: other staff see those of their clients' accounts only (Resend's
+        # deliveries, which belong to no account, are the superusers').
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(account_id__in=_visible_accounts(request.user).values("unipile_account_id"))
 
     @admin.display(description="result")
     def short_error(self, obj):
@@ -347,7 +371,9 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SyncState)
-class SyncStateAdmin(admin.ModelAdmin):
+class SyncStateAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
+    client_field = "account__client"
+
     list_display = ["account", "job", "last_run_at", "last_ok", "last_result", "cursor"]
     list_filter = ["job", "last_ok", "account__client"]
     search_fields = ["account__name"]

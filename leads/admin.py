@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 
-from outreach.admin_utils import ReadOnlyAdminMixin, require_client
+from outreach.admin_utils import ClientScopedAdminMixin, ReadOnlyAdminMixin, require_client
 from outreach.models import Client
 from outreach.tenancy import WORK
 
@@ -19,7 +19,9 @@ from .services import (
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class EventAdmin(ClientScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    client_field = "lead__campaign__client"
+
     list_display = ["occurred_at", "type", "lead", "account", "external_id", "short_data"]
     list_filter = ["type"]
     search_fields = ["external_id"]
@@ -95,7 +97,9 @@ class DncAddForm(forms.ModelForm):
 
 
 @admin.register(DoNotContact)
-class DoNotContactAdmin(admin.ModelAdmin):
+class DoNotContactAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
+    show_agency_wide = True  # the agency-wide list is the staff's own
+
     list_display = ["value", "kind", "scope", "reason", "created_by", "created_at"]
     list_filter = ["kind", "client"]
     search_fields = ["value", "reason"]

@@ -127,7 +127,10 @@ class DoNotContactViewSet(ApiViewMixin, viewsets.ModelViewSet):
         if self.request.user.is_superuser:
             return queryset
         ids = client_ids(self.request)
-        return queryset.filter(Q(client_id__in=ids) | Q(client__isnull=True))
+        if self.request.user.is_staff:
+            return queryset.filter(Q(client_id__in=ids) | Q(client__isnull=True))
+        # The agency-wide list (every client's exclusions together) is the agency's: staff only.
+        return queryset.filter(client_id__in=ids)
 
     def client_id_of(self, obj):
         return obj.client_id

@@ -4,14 +4,16 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from .admin_utils import ClientScopedAdminMixin
 from .api.tokens import api_token_check, api_token_issue, api_token_revoke, api_token_rotate
 from .models import ApiToken, Client, Heartbeat, Membership
+from .tenancy import MANAGE, client_ids_for, may_client
 
 admin.site.site_header = "Outreach"
 admin.site.site_title = "Outreach admin"
@@ -33,9 +35,26 @@ class MembershipInline(admin.TabularInline):
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
 
+    def _manages(self, request, obj) -> bool:
+        return request.user.is_superuser or (obj is not None and may_client(request.user, obj.pk, MANAGE))
+
+    def has_view_permission(self, request, obj=None):
+        return self._manages(request, obj) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._manages(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._manages(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._manages(request, obj) and super().has_delete_permission(request, obj)
+
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
+    client_field = "pk"
+
     list_display = [
         "name",
         "slug",
@@ -95,7 +114,9 @@ class ClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
+    client_level = MANAGE  # a client's members are its admins' business
+
     list_display = ["user", "client", "role", "created_at"]
     list_filter = ["role", "client"]
     search_fields = ["user__username", "user__email", "client__name"]
@@ -177,6 +198,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "user", "prefix_shown", "state", "created_at", "created_by", "last_used_at", "expires_at",
         "revoked_at", "revoked_by",
     ]  # fmt: skip
+
+    def get_queryset(self, request):
+        # Other staff see their own tokens and those of the members of their clients.
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        members = Membership.objects.filter(client__in=client_ids_for(request.user)).values("user")
+        return queryset.filter(Q(user=request.user) | Q(user__in=members))
 
     @admin.display(description="token", ordering="prefix")
     def prefix_shown(self, obj):

@@ -4,9 +4,10 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.template.response import TemplateResponse
 
-from .tenancy import READ, may_client
+from .tenancy import READ, ROLES_FOR, client_ids_for, may_client
 
 REFUSAL_SAMPLE = 5
 
@@ -69,6 +70,44 @@ def require_client(request, client_id, level: str = READ) -> None:
         return
     if not may_client(request.user, client_id, level):
         raise PermissionDenied("You are not a member of this client.")
+
+
+# Where each client-owned model keeps its client: limits the choices of a foreign key in any admin form.
+CHOICE_SCOPE = {
+    "outreach.client": "pk",
+    "campaigns.campaign": "client",
+    "integrations.linkedinaccount": "client",
+    "leads.lead": "campaign__client",
+    "inbox.conversation": "client",
+}
+
+
+class ClientScopedAdminMixin:
+    """Staff who are not superusers see, open and pick only the rows of the clients they are members of,
+    as members do in the API: another client's row is not listed, its change page is a 404, and a
+    client, campaign, account or lead of another client is not among a form's choices."""
+
+    client_field = "client"  # the path from the model to its client
+    client_level = READ
+    show_agency_wide = False  # rows without a client (agency-wide entries) are listed to every staff member
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        mine = client_ids_for(request.user, roles=ROLES_FOR[self.client_level])
+        condition = Q(**{"pk__in" if self.client_field == "pk" else f"{self.client_field}__in": mine})
+        if self.show_agency_wide:
+            condition |= Q(**{f"{self.client_field}__isnull": True})
+        return queryset.filter(condition)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        path = CHOICE_SCOPE.get(db_field.related_model._meta.label_lower)
+        if path and not request.user.is_superuser:
+            mine = client_ids_for(request.user, roles=ROLES_FOR[self.client_level])
+            base = kwargs.get("queryset", db_field.related_model._default_manager.all())
+            kwargs["queryset"] = base.filter(**{f"{path}__in": mine})
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 def truncated(text: str, length: int = 60) -> str:

@@ -20,6 +20,7 @@ from outreach.models import ThrottleWindow
 class Verdict:
     allowed: bool
     wait: float  # seconds until the window ends and the count starts again
+    flagged: bool = False  # peek(..., flag=): whether that flag is raised
 
 
 def _window_end(duration: int, now: float) -> int:
@@ -48,17 +49,40 @@ def hit(key: str, limit: int, duration: int, *, now: float | None = None) -> Ver
     return Verdict(_hit_database(key, limit, end), end - now)
 
 
-def peek(key: str, limit: int, duration: int, *, now: float | None = None) -> Verdict:
-    """Whether the window still has room, without counting."""
+def peek(key: str, limit: int, duration: int, *, flag: str | None = None, now: float | None = None) -> Verdict:
+    """Whether the window still has room, without counting; with `flag`, whether that flag is raised too.
+    One round trip either way (an MGET, or one query)."""
     now = time.time() if now is None else now
     end = _window_end(duration, now)
     backend = _redis()
     if backend is not None:
-        name = backend.make_and_validate_key(f"ratelimit:{key}:{end}")
-        count = int(backend._cache.get_client().get(name) or 0)
-    else:
-        count = ThrottleWindow.objects.filter(key=key, window_end=end).values_list("count", flat=True).first() or 0
-    return Verdict(count < limit, end - now)
+        names = [backend.make_and_validate_key(f"ratelimit:{key}:{end}")]
+        if flag:
+            names.append(backend.make_and_validate_key(f"ratelimit-flag:{flag}"))
+        values = backend._cache.get_client().mget(names)
+        return Verdict(int(values[0] or 0) < limit, end - now, bool(flag and values[1]))
+    flag_key = f"flag:{flag}" if flag else None
+    rows = {
+        row_key: (window_end, count)
+        for row_key, window_end, count in ThrottleWindow.objects.filter(
+            key__in=[key, flag_key] if flag_key else [key]
+        ).values_list("key", "window_end", "count")
+    }
+    window_end, count = rows.get(key, (0, 0))
+    flagged = bool(flag_key) and rows.get(flag_key, (0, 0))[0] > now
+    return Verdict((count if window_end == end else 0) < limit, end - now, flagged)
+
+
+def raise_flag(flag: str, seconds: int, *, now: float | None = None) -> None:
+    """A marker that expires by itself after `seconds` (e.g. "this address sent a wrong token")."""
+    now = time.time() if now is None else now
+    backend = _redis()
+    if backend is not None:
+        backend._cache.get_client(write=True).set(
+            backend.make_and_validate_key(f"ratelimit-flag:{flag}"), 1, ex=seconds
+        )
+        return
+    ThrottleWindow.objects.update_or_create(key=f"flag:{flag}", defaults={"window_end": int(now) + seconds, "count": 1})
 
 
 def _hit_database(key: str, limit: int, end: int) -> bool:

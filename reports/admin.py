@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from integrations.mailer import MailError, mailer_configured, send_email
-from outreach.admin_utils import require_client
+from outreach.admin_utils import ClientScopedAdminMixin, require_client
 from outreach.models import Client
 from outreach.tenancy import MANAGE, READ
 
@@ -33,7 +33,7 @@ class SendNowForm(forms.Form):
 
 
 @admin.register(ReportDelivery)
-class ReportDeliveryAdmin(admin.ModelAdmin):
+class ReportDeliveryAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "period",
         "kind",
@@ -185,7 +185,7 @@ class ReportDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportOptOut)
-class ReportOptOutAdmin(admin.ModelAdmin):
+class ReportOptOutAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
     list_display = ["email", "client", "reason", "created_at"]
     list_filter = ["reason", "client"]
     search_fields = ["email"]

@@ -140,5 +140,6 @@ class MembershipViewSet(ApiViewMixin, viewsets.ModelViewSet):
     search_fields = ["user__username", "user__email"]
 
     def get_queryset(self):
-        # Members of a client see that memberships exist (403 on them); only its admins read and change them.
-        return self.scope(Membership.objects.select_related("user", "client"))
+        # Only a client's admins read and change its memberships; to anyone else they do not exist (404), so
+        # an admin of client A who is a viewer in B lists A's members only.
+        return self.scope(Membership.objects.select_related("user", "client"), level=MANAGE)

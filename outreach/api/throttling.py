@@ -13,7 +13,7 @@ from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from outreach.errors import error_response
 from outreach.models import ApiToken
 from outreach.netaddr import client_address
-from outreach.ratelimit import hit, peek
+from outreach.ratelimit import hit, peek, raise_flag
 
 API_PREFIX = "/api/"
 
@@ -67,7 +67,10 @@ class AnonymousApiThrottleMiddleware:
             limit, duration = parse_rate(settings.API_ANON_THROTTLE_RATE)
             key = address_key(request)
             if request.META.get("HTTP_AUTHORIZATION"):
-                verdict = peek(key, limit, duration)
+                # One round trip: the address's budget, and whether it sent a wrong token lately (only then
+                # does the token authentication ask axes whether the address is locked out).
+                verdict = peek(key, limit, duration, flag=failed_token_flag(request))
+                request.recent_token_failures = verdict.flagged
             else:
                 verdict = hit(key, limit, duration)
             if not verdict.allowed:
@@ -75,7 +78,13 @@ class AnonymousApiThrottleMiddleware:
         return self.get_response(request)
 
 
+def failed_token_flag(request) -> str:
+    return f"api:token-failed:{client_address(request) or 'unknown'}"
+
+
 def count_failed_token(request) -> None:
-    """A refused token spends one request of its address's anonymous budget."""
+    """A refused token spends one request of its address's anonymous budget, and raises the address's
+    flag for as long as a lockout lasts."""
     limit, duration = parse_rate(settings.API_ANON_THROTTLE_RATE)
     hit(address_key(request), limit, duration)
+    raise_flag(failed_token_flag(request), int(settings.AXES_COOLOFF_TIME.total_seconds()))

@@ -78,11 +78,17 @@ def api_token_rotate(*, user, name: str = "", expires_at=None, created_by=None):
 
 
 def api_token_find(key: str) -> ApiToken | None:
-    """The active token with this key, with its user, or None (unknown, revoked, expired, inactive user)."""
+    """The active token with this key, with its user, or None (unknown, revoked, expired, inactive user).
+
+    One indexed lookup by digest; revocation and expiry are checked on the row (cheaper than in the query).
+    """
     if not key or len(key) > MAX_KEY_LENGTH or not key.isascii():
         return None
-    token = ApiToken.objects.active().select_related("user").filter(digest=token_digest(key)).first()
-    if token is None or not token.user.is_active:
+    try:
+        token = ApiToken.objects.select_related("user").get(digest=token_digest(key))
+    except ApiToken.DoesNotExist:
+        return None
+    if token.state != "active" or not token.user.is_active:
         return None
     return token
 

@@ -122,6 +122,9 @@ def test_own_client_objects_follow_the_role(world, method, template, level, body
     response = _call(client_for(world, role), method, _fill(template, side), _fill(body, side))
     if _allowed(role, level):
         assert response.status_code not in (401, 403, 404), (role, template, response.content)
+    elif template.startswith("/api/v1/memberships"):
+        # A client's memberships exist only for its admins: to its agents and viewers they are a 404.
+        assert response.status_code == 404, (role, template, response.content)
     else:
         assert response.status_code == 403, (role, template, response.content)
         assert response.json()["code"] == "permission_denied"

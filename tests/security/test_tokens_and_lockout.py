@@ -334,3 +334,17 @@ def test_the_readme_command_works_from_a_fresh_shell(tmp_path):
     key = issued.stdout.strip()
     assert key.startswith("otk_") and "shown only now" in issued.stderr
     assert key not in (tmp_path / "fresh.sqlite3").read_bytes().decode("latin-1")
+
+
+def test_a_clean_address_with_a_good_token_costs_no_lockout_query(member):
+    from django.test.utils import CaptureQueriesContext
+
+    key = api_token_issue(user=member)[1]
+    call(key)
+    with CaptureQueriesContext(connection) as queries:
+        assert call(key).status_code == 200
+    assert not [q for q in queries.captured_queries if "axes_" in q["sql"]]
+    call("otk_wrong")  # now the address is flagged: axes is asked, and the good token still works
+    with CaptureQueriesContext(connection) as queries:
+        assert call(key).status_code == 200
+    assert [q for q in queries.captured_queries if "axes_" in q["sql"]]
