@@ -84,8 +84,8 @@ CHOICE_SCOPE = {
 
 class ClientScopedAdminMixin:
     """Staff who are not superusers see, open and pick only the rows of the clients they are members of,
-    as members do in the API: another client's row is not listed, its change page is a 404, and a
-    client, campaign, account or lead of another client is not among a form's choices."""
+    as members do in the API: another client's row is not listed, its page answers that it does not exist,
+    and a client, campaign, account, lead or conversation of another client is not among a form's choices."""
 
     client_field = "client"  # the path from the model to its client
     client_level = READ

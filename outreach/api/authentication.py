@@ -33,7 +33,19 @@ class ApiTokenAuthentication(TokenAuthentication):
 
     def authenticate(self, request):
         self._request = request._request
-        return super().authenticate(request)
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            # A malformed "Token" header (no key, spaces, not text) fails before the lookup: it is a failed
+            # attempt all the same, or such requests would escape the address's budget and the lockout.
+            if not getattr(self, "_failure_counted", False):
+                self._count_failure(self._request)
+            raise
+
+    def _count_failure(self, request):
+        self._failure_counted = True
+        user_login_failed.send(sender=__name__, credentials=token_credentials(request), request=request)
+        count_failed_token(request)
 
     def authenticate_credentials(self, key):
         request = self._request
@@ -45,8 +57,7 @@ class ApiTokenAuthentication(TokenAuthentication):
             raise LockedOut()
         token = api_token_find(key)
         if token is None:
-            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-            count_failed_token(request)
+            self._count_failure(request)
             raise exceptions.AuthenticationFailed(REFUSED)
         api_token_touch(token)
         return token.user, token

@@ -55,8 +55,9 @@ def throttled_response(wait: float):
 class AnonymousApiThrottleMiddleware:
     """Counts every /api/ request that carries no session against its address (API_ANON_THROTTLE_RATE).
 
-    Requests with a token are only checked here (not counted): a wrong token is counted by the token
-    authentication, so an address that runs out of budget guessing tokens is refused before the lookup.
+    Requests with a token are only checked here (not counted): a wrong or malformed token is counted by the
+    token authentication, so an address that runs out of budget guessing tokens is refused before the
+    lookup. Any other Authorization header counts as anonymous.
     """
 
     def __init__(self, get_response):
@@ -66,7 +67,7 @@ class AnonymousApiThrottleMiddleware:
         if request.path.startswith(API_PREFIX) and not request.user.is_authenticated:
             limit, duration = parse_rate(settings.API_ANON_THROTTLE_RATE)
             key = address_key(request)
-            if request.META.get("HTTP_AUTHORIZATION"):
+            if is_token_header(request.META.get("HTTP_AUTHORIZATION", "")):
                 # One round trip: the address's budget, and whether it sent a wrong token lately (only then
                 # does the token authentication ask axes whether the address is locked out).
                 verdict = peek(key, limit, duration, flag=failed_token_flag(request))
@@ -76,6 +77,13 @@ class AnonymousApiThrottleMiddleware:
             if not verdict.allowed:
                 return throttled_response(verdict.wait)
         return self.get_response(request)
+
+
+def is_token_header(value: str) -> bool:
+    """An "Authorization: Token …" header (the scheme, as DRF reads it, in any case). Any other header is
+    an anonymous request like one without a header, and is counted as one."""
+    words = value.split()
+    return bool(words) and words[0].lower() == "token"
 
 
 def failed_token_flag(request) -> str:

@@ -348,3 +348,12 @@ def test_a_clean_address_with_a_good_token_costs_no_lockout_query(member):
     with CaptureQueriesContext(connection) as queries:
         assert call(key).status_code == 200
     assert [q for q in queries.captured_queries if "axes_" in q["sql"]]
+
+
+@pytest.mark.parametrize("header", ["Bearer abc", "Basic YTpi", "Token", "Token a b", "tokenabc"])
+def test_no_authorization_header_escapes_the_anonymous_budget(db, settings, header):
+    settings.API_ANON_THROTTLE_RATE = "2/min"
+    settings.AXES_FAILURE_LIMIT = 100
+    api = APIClient()
+    statuses = [api.get("/api/v1/clients", HTTP_AUTHORIZATION=header).status_code for _ in range(3)]
+    assert statuses[:2] == [401, 401] and statuses[2] == 429, (header, statuses)
