@@ -357,3 +357,24 @@ def test_no_authorization_header_escapes_the_anonymous_budget(db, settings, head
     api = APIClient()
     statuses = [api.get("/api/v1/clients", HTTP_AUTHORIZATION=header).status_code for _ in range(3)]
     assert statuses[:2] == [401, 401] and statuses[2] == 429, (header, statuses)
+
+
+def test_minting_a_token_for_other_staff_is_refused_the_same_way_by_every_way_in(client, admin_user):
+    """Parity: the admin's add form and the user list's action both go through api_token_check."""
+    from django.contrib.auth.models import Permission
+
+    operator = get_user_model().objects.create_user("op2", password="pw-for-tests-1", is_staff=True)
+    operator.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_apitoken", "view_apitoken", "view_user", "change_user"])
+    )
+    client.force_login(operator)
+    refusal = "Only a superuser can issue a token for another staff member."
+    form = client.post(reverse("admin:outreach_apitoken_add"), {"user": admin_user.pk})
+    assert refusal in form.content.decode()
+    action = client.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "issue_api_token", "_selected_action": [admin_user.pk]},
+        follow=True,
+    )
+    assert refusal in action.content.decode()
+    assert not ApiToken.objects.exists()
