@@ -9,14 +9,14 @@ from django.contrib.auth import views as auth
 from django.shortcuts import render
 from django.urls import path, reverse_lazy
 
-from outreach.errors import error_response
+from outreach.errors import API_PREFIX, error_response
 
 
 def locked_out(request, response=None, credentials=None):
     """The answer to a locked-out login (axes), the same whether or not the username exists."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     message = f"Too many failed attempts. Try again in {minutes} minutes, or reset your password."
-    if request.path.startswith("/api/"):
+    if request.path.startswith(API_PREFIX):
         answer = error_response(
             429, "locked_out", f"Too many failed attempts from this address; try again in {minutes} minutes."
         )

@@ -5,7 +5,7 @@ import zoneinfo
 from django.http import HttpResponseBadRequest
 from django.utils import timezone
 
-from .errors import error_response
+from .errors import API_PREFIX, error_response
 from .unstorable import strip_unstorable, unstorable_in
 
 COOKIE = "tz"
@@ -50,7 +50,7 @@ class RefuseUnstorableInputMiddleware:
             # the raw stream: reading the form here would consume it).
             if (
                 request.method == "POST"
-                and not request.path.startswith("/api/")
+                and not request.path.startswith(API_PREFIX)
                 and request.content_type
                 in (
                     "application/x-www-form-urlencoded",
@@ -69,6 +69,6 @@ class RefuseUnstorableInputMiddleware:
     def _refuse(request, kind: str, name: str, problem: str):
         shown = strip_unstorable(name)[0][:60] or "(unnamed)"
         message = f"The {kind} {shown!r} contains {problem}, which is not allowed."
-        if request.path.startswith("/api/"):
+        if request.path.startswith(API_PREFIX):
             return error_response(400, "validation_error", message, {shown: [message]})
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

@@ -2,10 +2,8 @@ from django.http import JsonResponse
 from django.views import defaults
 from django.views.decorators.http import require_GET
 
-from .errors import error_response
+from .errors import API_PREFIX, error_response
 from .health import run_checks
-
-API_PREFIX = "/api/"
 
 
 @require_GET

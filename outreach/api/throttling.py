@@ -10,12 +10,10 @@ the API; LinkedIn send caps are enforced by the engine's RateUsage counters, nev
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
-from outreach.errors import error_response
+from outreach.errors import API_PREFIX, error_response
 from outreach.models import ApiToken
 from outreach.netaddr import client_address
 from outreach.ratelimit import hit, peek, raise_flag
-
-API_PREFIX = "/api/"
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
