@@ -10,7 +10,7 @@ from leads.models import Lead, LeadStatus
 
 from .engine import limits
 from .engine.calendar import WorkCalendar
-from .models import Campaign, OutboundAction
+from .models import Campaign, OutboundAction, Step
 
 
 def lead_blocker(lead: Lead, *, now: dt.datetime | None = None) -> str:
@@ -66,6 +66,8 @@ def lead_blocker(lead: Lead, *, now: dt.datetime | None = None) -> str:
     day = account.today(now)
     usage = RateUsage.objects.filter(account=account, day=day).first()
     if problem := limits.cap_problem(account, action.action, day, usage):
+        return f"Queued: {problem}."
+    if action.action == Step.Action.INVITE and (problem := limits.pending_invitations_problem(account)):
         return f"Queued: {problem}."
     if action.scheduled_for > now:
         retry = f" (retry after: {action.last_error})" if action.status == "failed" else ""

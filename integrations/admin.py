@@ -1,8 +1,14 @@
 import datetime as dt
 import json
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Prefetch
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -11,16 +17,31 @@ from outreach.admin_utils import (
     ReadOnlyAdminMixin,
     ReasonForm,
     intermediate_page,
+    require_client,
     run_bulk,
     truncated,
 )
 from outreach.csvutils import streaming_csv_response
-from outreach.tenancy import client_ids_for
+from outreach.models import Client
+from outreach.tenancy import MANAGE, MANAGE_ROLES, client_ids_for, clients_for
 
 from . import webhooks
-from .models import ActionKind, LinkedInAccount, RateUsage, SyncState, WebhookDelivery
+from .connect import ConnectRefused, hosted_link_request
+from .models import (
+    AccountNotice,
+    AccountStatusChange,
+    ActionKind,
+    HostedAuthLink,
+    LinkedInAccount,
+    RateUsage,
+    SyncState,
+    WebhookDelivery,
+)
 from .services import (
     AccountActionRefused,
+    AccountIdRefused,
+    account_check_unipile_id,
+    account_create,
     account_pause,
     account_resume,
     account_sync,
@@ -35,13 +56,50 @@ def _used_of(used: int, limit: int):
     return format_html('<span style="{}">{} / {}</span>', style, used, limit)
 
 
+# Limits an operator may set when adding an account by hand; the rest comes from Unipile or the engine.
+ACCOUNT_SETTINGS_FIELDS = [
+    "kind",
+    "timezone",
+    "daily_invite_limit",
+    "weekly_invite_limit",
+    "daily_message_limit",
+    "daily_visit_limit",
+    "daily_inmail_limit",
+    "max_pending_invitations",
+    "min_seconds_between_actions",
+    "warmup_started_on",
+]
+
+
+class AccountAddForm(forms.ModelForm):
+    """Adding an account by its Unipile id: the id is checked with Unipile before anything is saved."""
+
+    remote = None
+
+    def clean_unipile_account_id(self):
+        value = self.cleaned_data["unipile_account_id"].strip()
+        try:
+            self.remote = account_check_unipile_id(unipile_account_id=value)
+        except AccountIdRefused as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return value
+
+
+class ConnectForm(forms.Form):
+    client = forms.ModelChoiceField(queryset=Client.objects.none(), help_text="The client this account sends for.")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients_for(user, roles=MANAGE_ROLES).order_by("name")
+
+
 @admin.register(LinkedInAccount)
 class LinkedInAccountAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "client",
         "kind",
-        "status",
+        "status_badge",
         "paused",
         "paused_reason",
         "rate_limit",
@@ -55,11 +113,13 @@ class LinkedInAccountAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "unipile_account_id", "provider_id", "client__name"]
     list_select_related = ["client"]
     autocomplete_fields = ["client"]
-    # What Unipile and the engine own: status comes from Unipile (Test connection, webhooks), a pause goes through
-    # the Pause/Resume actions, which ask for a reason; the same fields are read-only in the API.
+    # What Unipile and the engine own: status, own id and premium come from Unipile (hosted auth, Test connection,
+    # the periodic sync, webhooks); a pause goes through the Pause/Resume actions, which ask for a reason; the same
+    # fields are read-only in the API.
     readonly_fields = [
         "status",
         "provider_id",
+        "is_premium",
         "paused",
         "paused_reason",
         "paused_until",
@@ -70,11 +130,30 @@ class LinkedInAccountAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
         "rate_limited_at",
         "rate_limit_strikes",
         "status_changed_at",
+        "disconnected_since",
+        "inmail_credits",
+        "inmail_credits_checked_at",
     ]
     actions = ["pause_accounts", "resume_accounts", "test_connection"]
     fieldsets = [
-        (None, {"fields": ["client", "name", "unipile_account_id", "provider_id", "kind", "status", "timezone"]}),
-        ("Pause", {"fields": ["paused", "paused_reason", "pause_source", "paused_until"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "client",
+                    "name",
+                    "unipile_account_id",
+                    "provider_id",
+                    "kind",
+                    "is_premium",
+                    "status",
+                    "timezone",
+                ],
+                "description": 'Connect accounts with "Connect a LinkedIn account" (the owner logs in on Unipile\'s page). '
+                "Adding one by its Unipile id works too: the id is checked with Unipile when you save.",
+            },
+        ),
+        ("Pause", {"fields": ["paused", "paused_reason", "pause_source", "paused_until", "disconnected_since"]}),
         (
             "Limits",
             {
@@ -84,14 +163,170 @@ class LinkedInAccountAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
                     "daily_message_limit",
                     "daily_visit_limit",
                     "daily_inmail_limit",
+                    "max_pending_invitations",
                     "min_seconds_between_actions",
                     "warmup_started_on",
                 ]
             },
         ),
         ("Rate limits", {"fields": ["rate_limit", "rate_limited_at", "rate_limit_strikes"]}),
+        ("InMail", {"fields": ["inmail_credits", "inmail_credits_checked_at"]}),
         ("History", {"fields": ["last_action_at", "status_changed_at", "created_at"]}),
     ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = AccountAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields += ["client", "unipile_account_id"]  # an account belongs to one client, for good
+        return fields
+
+    def get_changeform_initial_data(self, request):
+        return {**settings.ACCOUNT_DEFAULT_LIMITS, **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = account_create(
+            client=form.cleaned_data["client"],
+            unipile_account_id=form.cleaned_data["unipile_account_id"],
+            name=form.cleaned_data["name"],
+            remote=form.remote,
+            **{name: form.cleaned_data.get(name) for name in ACCOUNT_SETTINGS_FIELDS},
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        return None
+
+    def get_ordering(self, request):
+        # Accounts that need their owner come first: an agency with hundreds reconnects a few every day.
+        attention = Case(
+            When(status__in=LinkedInAccount.RECONNECT_STATUSES, then=Value(0)),
+            When(paused=True, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+        return [attention.asc(), "client__name", "name"]
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        if obj.needs_reconnect:
+            return format_html(
+                '<strong style="color:#ba2121">{}</strong> · <a href="{}">Reconnect</a>',
+                obj.get_status_display(),
+                reverse("admin:integrations_linkedinaccount_reconnect", args=[obj.pk]),
+            )
+        if obj.status in LinkedInAccount.WORKING_STATUSES:
+            return format_html('<span style="color:#1f7a4d">{}</span>', obj.get_status_display())
+        return obj.get_status_display()
+
+    # --- connect and reconnect ---
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("connect/", view(self.connect_view), name="integrations_linkedinaccount_connect"),
+            path("connect/<str:public_id>/", view(self.link_view), name="integrations_linkedinaccount_link"),
+            path(
+                "connect/<str:public_id>/status",
+                view(self.link_status_view),
+                name="integrations_linkedinaccount_link_status",
+            ),
+            path("<int:pk>/reconnect/", view(self.reconnect_view), name="integrations_linkedinaccount_reconnect"),
+            *super().get_urls(),
+        ]
+
+    def _page(self, request, template, title, **context):
+        return TemplateResponse(
+            request,
+            f"admin/integrations/linkedinaccount/{template}",
+            {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **context},
+        )
+
+    def connect_view(self, request):
+        """Pick the client, get a hosted-auth link for the account's owner."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ConnectForm(request.POST or None, user=request.user, initial={"client": request.GET.get("client")})
+        choices = form.fields["client"].queryset
+        if not form.initial["client"] and choices.count() == 1:
+            form.initial["client"] = choices.get().pk  # one client: nothing to pick
+        if request.method == "POST" and form.is_valid():
+            client = form.cleaned_data["client"]
+            require_client(request, client.pk, MANAGE)
+            try:
+                link = hosted_link_request(client=client, user=request.user)
+            except ConnectRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                return HttpResponseRedirect(reverse("admin:integrations_linkedinaccount_link", args=[link.public_id]))
+        return self._page(request, "connect.html", "Connect a LinkedIn account", form=form)
+
+    def _link(self, request, public_id) -> HostedAuthLink:
+        link = HostedAuthLink.objects.select_related("client", "account").filter(public_id=public_id).first()
+        if link is None:
+            raise Http404("No such link.")
+        require_client(request, link.client_id, MANAGE)
+        return link
+
+    def link_view(self, request, public_id):
+        if not self.has_add_permission(request) and not self.has_change_permission(request):
+            raise PermissionDenied
+        link = self._link(request, public_id)
+        again = (
+            reverse("admin:integrations_linkedinaccount_reconnect", args=[link.account_id])
+            if link.account_id and link.kind == HostedAuthLink.Kind.RECONNECT
+            else reverse("admin:integrations_linkedinaccount_connect") + f"?client={link.client_id}"
+        )
+        return self._page(
+            request,
+            "link.html",
+            link.get_kind_display(),
+            link=link,
+            expired=link.is_expired(),
+            restart_hour=settings.UNIPILE_DAILY_RESTART_UTC_HOUR,
+            again_url=again,
+            status_url=reverse("admin:integrations_linkedinaccount_link_status", args=[link.public_id]),
+        )
+
+    def link_status_view(self, request, public_id):
+        """Polled by the link page: once the owner got through, the operator lands on the account with a message."""
+        if not self.has_add_permission(request) and not self.has_change_permission(request):
+            raise PermissionDenied
+        link = self._link(request, public_id)
+        if link.used_at and link.account_id:
+            messages.success(
+                request,
+                f"LinkedIn account {link.account} {'reconnected' if link.kind == 'reconnect' else 'connected'} for {link.client}.",
+            )
+            return JsonResponse(
+                {
+                    "state": "used",
+                    "redirect": reverse("admin:integrations_linkedinaccount_change", args=[link.account_id]),
+                }
+            )
+        return JsonResponse({"state": "expired" if link.is_expired() else "pending"})
+
+    def reconnect_view(self, request, pk):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        account = self.get_queryset(request).filter(pk=pk).select_related("client").first()
+        if account is None:
+            raise Http404("No such account.")
+        require_client(request, account.client_id, MANAGE)
+        error = ""
+        if request.method == "POST":
+            try:
+                link = hosted_link_request(client=account.client, user=request.user, account=account)
+            except ConnectRefused as exc:
+                error = str(exc)
+            else:
+                return HttpResponseRedirect(reverse("admin:integrations_linkedinaccount_link", args=[link.public_id]))
+        return self._page(request, "reconnect.html", f"Reconnect {account}", account=account, error=error)
 
     def get_queryset(self, request):
         # Every account's "today" lies within a day of UTC's; the right row is picked per account.
@@ -382,3 +617,38 @@ class SyncStateAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(AccountStatusChange)
+class AccountStatusChangeAdmin(ClientScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    client_field = "account__client"
+    list_display = ["occurred_at", "account", "previous", "status", "source", "detail"]
+    list_filter = ["status", "source", "account__client"]
+    search_fields = ["account__name", "account__unipile_account_id"]
+    list_select_related = ["account"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+
+@admin.register(HostedAuthLink)
+class HostedAuthLinkAdmin(ClientScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "kind", "client", "account", "requested_by", "expires_at", "used_at", "result"]
+    list_filter = ["kind", "client"]
+    list_select_related = ["client", "account", "requested_by"]
+    search_fields = ["public_id", "account__name", "client__name"]
+    exclude = ["secret_digest"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(AccountNotice)
+class AccountNoticeAdmin(ClientScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    client_field = "account__client"
+    list_display = ["created_at", "account", "kind", "period_start", "status", "sent_at", "short_error"]
+    list_filter = ["kind", "status", "account__client"]
+    list_select_related = ["account"]
+    search_fields = ["account__name", "recipients"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return truncated(obj.error, 80)

@@ -11,14 +11,25 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from outreach.api.clients import TimezoneField
+from outreach.api.exceptions import ApiError
 from outreach.api.filters import IdFilter
 from outreach.api.permissions import MANAGE
 from outreach.api.serializers import IdField, PkField, ReasonSerializer, StrictModelSerializer
 from outreach.api.views import ApiViewMixin
 from outreach.models import Client
 
+from .connect import ConnectRefused, hosted_link_request
 from .models import ActionKind, LinkedInAccount, RateUsage
-from .services import account_pause, account_resume, rate_usage_reset
+from .services import (
+    AccountIdRefused,
+    account_check_unipile_id,
+    account_create,
+    account_pause,
+    account_resume,
+    account_sync,
+    rate_usage_reset,
+)
+from .unipile import UnipileError
 
 
 class UsageSerializer(serializers.Serializer):
@@ -40,6 +51,9 @@ class LinkedInAccountSerializer(StrictModelSerializer):
     client = IdField(queryset=Client.objects.none())
     timezone = TimezoneField(max_length=64, required=False, allow_null=True)
     today = serializers.SerializerMethodField()
+    needs_reconnect = serializers.BooleanField(
+        read_only=True, help_text="The owner must log in again: ask for a link with POST …/{id}/reconnect."
+    )
     pause_source = serializers.ChoiceField(
         choices=LinkedInAccount.PauseSource.choices,
         allow_blank=True,
@@ -67,8 +81,13 @@ class LinkedInAccountSerializer(StrictModelSerializer):
             "daily_message_limit",
             "daily_visit_limit",
             "daily_inmail_limit",
+            "max_pending_invitations",
             "min_seconds_between_actions",
             "warmup_started_on",
+            "is_premium",
+            "needs_reconnect",
+            "disconnected_since",
+            "inmail_credits",
             "last_action_at",
             "created_at",
             "today",
@@ -76,6 +95,9 @@ class LinkedInAccountSerializer(StrictModelSerializer):
         read_only_fields = [
             "provider_id",
             "status",
+            "is_premium",
+            "disconnected_since",
+            "inmail_credits",
             "paused",
             "paused_reason",
             "pause_source",
@@ -83,6 +105,9 @@ class LinkedInAccountSerializer(StrictModelSerializer):
             "last_action_at",
             "created_at",
         ]
+        # The id is checked with Unipile (and against other clients) by validate_unipile_account_id, in the same
+        # words as the admin; the database's unique constraint still holds it.
+        extra_kwargs = {"unipile_account_id": {"validators": []}}
 
     def get_fields(self):
         fields = super().get_fields()
@@ -94,6 +119,15 @@ class LinkedInAccountSerializer(StrictModelSerializer):
             fields["unipile_account_id"].read_only = True
         return fields
 
+    def validate_unipile_account_id(self, value):
+        value = value.strip()
+        if self.instance is None:
+            try:
+                self.context["remote"] = account_check_unipile_id(unipile_account_id=value)
+            except AccountIdRefused as exc:
+                raise serializers.ValidationError(str(exc)) from None
+        return value
+
     @extend_schema_field(TodaySerializer)
     def get_today(self, obj: LinkedInAccount) -> dict:
         today = obj.today()
@@ -102,7 +136,7 @@ class LinkedInAccountSerializer(StrictModelSerializer):
             recent = list(obj.rate_usages.filter(day__gt=today - dt.timedelta(days=7), day__lte=today))
         usage = next((u for u in recent if u.day == today), None) or RateUsage(account=obj, day=today)
         week = sum(u.invites for u in recent if today - dt.timedelta(days=7) < u.day <= today)
-        result = {"day": today, "invites_this_week": {"used": week, "limit": obj.weekly_invite_limit}}
+        result = {"day": today, "invites_this_week": {"used": week, "limit": obj.weekly_invite_cap}}
         for kind, counter in RateUsage.COUNTER_FOR_KIND.items():
             result[counter] = {"used": getattr(usage, counter), "limit": obj.cap_of_day(ActionKind(kind), today)}
         return TodaySerializer(result).data
@@ -115,6 +149,20 @@ class PauseSerializer(ReasonSerializer):
         if value is not None and value <= timezone.now():
             raise serializers.ValidationError("Must be in the future.")
         return value
+
+
+class ConnectSerializer(serializers.Serializer):
+    client = IdField(queryset=Client.objects.none(), help_text="The client the new account will send for.")
+
+    def __init__(self, *args, clients=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients
+
+
+class HostedLinkSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="Unipile's page: open it, or send it to the account's owner.")
+    expires_at = serializers.DateTimeField(help_text="It also ends at Unipile's daily restart, whichever is first.")
+    link = serializers.CharField(help_text="Our id of the link (the admin's link page shows its state).")
 
 
 class AccountFilter(django_filters.FilterSet):
@@ -163,6 +211,70 @@ class LinkedInAccountViewSet(
 
     def _answer(self, account):
         return Response(self.get_serializer(self.get_queryset().get(pk=account.pk)).data)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = account_create(
+            client=data.pop("client"),
+            unipile_account_id=data.pop("unipile_account_id"),
+            name=data.pop("name"),
+            remote=serializer.context.get("remote"),
+            **data,
+        )
+
+    @staticmethod
+    def _link(link):
+        return Response(
+            HostedLinkSerializer({"url": link.url, "expires_at": link.expires_at, "link": link.public_id}).data,
+            status=201,
+        )
+
+    @extend_schema(
+        summary="A hosted-auth link to connect a new account for a client (client admins)",
+        request=ConnectSerializer,
+        responses={201: HostedLinkSerializer, 503: OpenApiResponse(description="Unipile gave no link.")},
+    )
+    @action(detail=False, methods=["post"])
+    def connect(self, request):
+        form = ConnectSerializer(data=request.data, clients=self.scope(Client.objects.all(), MANAGE, field="pk"))
+        form.is_valid(raise_exception=True)
+        try:
+            link = hosted_link_request(client=form.validated_data["client"], user=request.user)
+        except ConnectRefused as exc:
+            raise ApiError(503, "provider_unavailable", str(exc)) from None
+        return self._link(link)
+
+    @extend_schema(
+        summary="A hosted-auth link for the account's owner to log in again (client admins)",
+        request=None,
+        responses={
+            201: HostedLinkSerializer,
+            409: OpenApiResponse(description="Refused."),
+            503: OpenApiResponse(description="Unipile gave no link."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def reconnect(self, request, pk=None):
+        account = self.get_object()
+        try:
+            link = hosted_link_request(client=account.client, user=request.user, account=account)
+        except ConnectRefused as exc:
+            raise ApiError(503, "provider_unavailable", str(exc)) from None
+        return self._link(link)
+
+    @extend_schema(
+        summary="Test the connection: read status, own id, kind and premium from Unipile (client admins)",
+        request=None,
+        responses={200: LinkedInAccountSerializer, 503: OpenApiResponse(description="Unipile did not answer.")},
+    )
+    @action(detail=True, methods=["post"])
+    def sync(self, request, pk=None):
+        account = self.get_object()
+        try:
+            account_sync(accounts=[account])
+        except (UnipileError, ValueError) as exc:
+            raise ApiError(503, "provider_unavailable", f"Unipile did not answer: {exc}") from None
+        return self._answer(account)
 
     @extend_schema(summary="Pause an account", request=PauseSerializer, responses=LinkedInAccountSerializer)
     @action(detail=True, methods=["post"])

@@ -32,9 +32,12 @@ class LinkedInAccount(models.Model):
         CREATION_SUCCESS = "CREATION_SUCCESS", "Created"
         RECONNECTED = "RECONNECTED", "Reconnected"
         SYNC_SUCCESS = "SYNC_SUCCESS", "Synced"
+        CHECKPOINT = "CHECKPOINT", "Checkpoint (LinkedIn asks the owner to confirm)"
 
     # Statuses in which Unipile can act for the account.
     WORKING_STATUSES = {Status.OK, Status.RECONNECTED, Status.SYNC_SUCCESS, Status.CREATION_SUCCESS}
+    # Statuses that the account's owner fixes by logging in again through a reconnect link.
+    RECONNECT_STATUSES = {Status.CREDENTIALS, Status.ERROR, Status.CHECKPOINT, Status.STOPPED}
 
     class PauseSource(models.TextChoices):
         OPERATOR = "operator", "Operator"
@@ -47,7 +50,12 @@ class LinkedInAccount(models.Model):
     provider_id = models.CharField(
         "own provider id", max_length=100, blank=True, help_text="The account's own LinkedIn member id (ACo…)."
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CLASSIC)
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.CLASSIC, help_text="Read from Unipile when it says."
+    )
+    is_premium = models.BooleanField(
+        "premium", null=True, blank=True, editable=False, help_text="Read from Unipile; empty while unknown."
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONNECTING)
     timezone = TimeZoneField(
         blank=True, null=True, help_text="Whose calendar day the daily caps follow; the client's timezone when empty."
@@ -73,6 +81,12 @@ class LinkedInAccount(models.Model):
     daily_inmail_limit = models.PositiveSmallIntegerField(
         "InMails per day", default=30, validators=[MaxValueValidator(100)]
     )
+    max_pending_invitations = models.PositiveSmallIntegerField(
+        "pending invitations at most",
+        default=500,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="No new invitation while this many are pending (Unipile's guidance); stale ones are withdrawn.",
+    )
     min_seconds_between_actions = models.PositiveIntegerField(
         default=120,
         validators=[MinValueValidator(10)],
@@ -90,6 +104,11 @@ class LinkedInAccount(models.Model):
     rate_limited_at = models.DateTimeField("last rate limit", null=True, blank=True, editable=False)
     # When the status in force was reported (the status event's own time, else its arrival): older events lose.
     status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the account stops working for a reason its owner must fix; one email goes out per such period.
+    disconnected_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # InMail credits as Unipile last told them; None: unknown (the call is not confirmed for every account).
+    inmail_credits = models.IntegerField("InMail credits", null=True, blank=True, editable=False)
+    inmail_credits_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_action_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_action_after = models.DateTimeField(
         null=True,
@@ -131,6 +150,21 @@ class LinkedInAccount(models.Model):
             days = (day - self.warmup_started_on).days
             cap = min(cap, settings.WARMUP_START_PER_DAY + settings.WARMUP_INCREASE_PER_DAY * days)
         return cap
+
+    @property
+    def needs_reconnect(self) -> bool:
+        return self.status in self.RECONNECT_STATUSES
+
+    @property
+    def invite_note_limit(self) -> int:
+        """LinkedIn's limit on an invitation note: free accounts get fewer characters."""
+        return settings.FREE_ACCOUNT_NOTE_LIMIT if self.is_premium is False else 300
+
+    @property
+    def weekly_invite_cap(self) -> int:
+        if self.is_premium is False:
+            return min(self.weekly_invite_limit, settings.FREE_ACCOUNT_WEEKLY_INVITES)
+        return self.weekly_invite_limit
 
     @property
     def can_work(self) -> bool:
@@ -229,3 +263,101 @@ class SyncState(models.Model):
 
     def __str__(self):
         return f"{self.get_job_display()} of {self.account}"
+
+
+class AccountStatusChange(models.Model):
+    """Every status an account went through, whoever reported it: the health page's history."""
+
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", "Unipile webhook"
+        SYNC = "sync", "Account sync"
+        SEND = "send", "A failing call"
+        CONNECT = "connect", "Hosted auth"
+        OPERATOR = "operator", "Operator"
+
+    account = models.ForeignKey(LinkedInAccount, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=20, choices=LinkedInAccount.Status.choices)
+    previous = models.CharField(max_length=20, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    occurred_at = models.DateTimeField(default=tz.now)
+
+    class Meta:
+        verbose_name = "account status change"
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["account", "-occurred_at"], name="status_change_account_time")]
+
+    def __str__(self):
+        return f"{self.account}: {self.previous or '—'} → {self.status}"
+
+
+class HostedAuthLink(models.Model):
+    """A Unipile hosted-auth link we asked for: to connect a new account for a client, or reconnect one.
+
+    Unipile echoes `name` to our notify URL without any signature; it carries this row's public id and a random
+    secret of which only the digest is stored. The notify call is accepted once, before the expiry, and only
+    for what the link was made for."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create", "Connect a new account"
+        RECONNECT = "reconnect", "Reconnect"
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    secret_digest = models.CharField(max_length=64, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    client = models.ForeignKey("outreach.Client", on_delete=models.CASCADE, related_name="hosted_auth_links")
+    account = models.ForeignKey(
+        LinkedInAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="hosted_auth_links"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    url = models.URLField(max_length=2000)
+    created_at = models.DateTimeField(default=tz.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "hosted auth link"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.account or self.client} ({self.public_id})"
+
+    def is_expired(self, now=None) -> bool:
+        return (now or tz.now()) >= self.expires_at
+
+
+class AccountNotice(models.Model):
+    """An email about an account (a disconnection), one per account and period: the constraint dedupes it."""
+
+    class Kind(models.TextChoices):
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        STORED = "stored", "Stored (no mailer configured)"
+        FAILED = "failed", "Failed"
+
+    account = models.ForeignKey(LinkedInAccount, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    period_start = models.DateTimeField(help_text="When the account stopped working.")
+    recipients = models.TextField(blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=tz.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "account notice"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind", "period_start"], name="account_notice_unique_period")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.account} since {self.period_start:%Y-%m-%d %H:%M}"

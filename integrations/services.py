@@ -9,8 +9,8 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
-from .models import LinkedInAccount, RateUsage, SyncState
-from .unipile import UnipileClient
+from .models import AccountNotice, AccountStatusChange, LinkedInAccount, RateUsage, SyncState
+from .unipile import NotFound, UnipileClient, UnipileError
 
 # Which Event types count against which counter. Names are the settled Event types of leads.Event.
 EVENT_TYPES_FOR_COUNTER = {
@@ -136,6 +136,77 @@ def account_check_ready(account: LinkedInAccount) -> None:
         raise AccountNotReady(f"{account} is paused: {account.paused_reason or 'no reason given'}.")
 
 
+# What a failing call tells about the account's status (the rest of the account problems pause it only).
+STATUS_FOR_ERROR_TYPE = {
+    "disconnected_account": LinkedInAccount.Status.CREDENTIALS,
+    "missing_credentials": LinkedInAccount.Status.CREDENTIALS,
+    "checkpoint_error": LinkedInAccount.Status.CHECKPOINT,
+}
+
+
+@dataclass(frozen=True)
+class StatusApplied:
+    applied: bool
+    changed: bool
+    message: str
+
+
+@transaction.atomic
+def account_record_status(
+    *,
+    account: LinkedInAccount,
+    status: str,
+    source: str,
+    when: dt.datetime | None = None,
+    detail: str = "",
+) -> StatusApplied:
+    """The one way an account's status changes (webhook, sync, a failing call, hosted auth).
+
+    Under the account's row lock, an observation older than the status in force loses. Leaving the working
+    statuses pauses the account (unless an operator already did) and, for a status its owner must fix, opens a
+    disconnection period with one email; coming back resumes what the status paused, never an operator's pause."""
+    when = when or timezone.now()
+    locked = LinkedInAccount.objects.select_for_update().get(pk=account.pk)
+    if locked.status_changed_at and when < locked.status_changed_at:
+        return StatusApplied(
+            False,
+            False,
+            f"{locked}: {status} of {when:%Y-%m-%d %H:%M:%S} is older than the status in force "
+            f"({locked.status} of {locked.status_changed_at:%Y-%m-%d %H:%M:%S}): not applied",
+        )
+    previous = locked.status
+    fields = {"status": status, "status_changed_at": when}
+    working = status in LinkedInAccount.WORKING_STATUSES
+    if working:
+        fields["disconnected_since"] = None
+    elif status in LinkedInAccount.RECONNECT_STATUSES and locked.disconnected_since is None:
+        fields["disconnected_since"] = when
+    LinkedInAccount.objects.filter(pk=locked.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(account, name, value)
+    if status != previous:
+        AccountStatusChange.objects.create(
+            account=locked, status=status, previous=previous, source=source, detail=detail[:300], occurred_at=when
+        )
+    message = f"{locked}: {status}"
+    if not working:
+        if not locked.paused:
+            account_pause(account=account, reason=f"Unipile status {status}", source=LinkedInAccount.PauseSource.STATUS)
+        message += ", paused"
+    elif locked.paused and locked.pause_source == LinkedInAccount.PauseSource.STATUS:
+        account_resume(account=account)
+        message += ", resumed"
+    if fields.get("disconnected_since") and fields["disconnected_since"] == when:
+        notice, created = AccountNotice.objects.get_or_create(
+            account=locked, kind=AccountNotice.Kind.DISCONNECTED, period_start=when
+        )
+        if created:
+            from .tasks import send_account_notice
+
+            transaction.on_commit(lambda: send_account_notice.delay(notice.pk))
+    return StatusApplied(True, status != previous, message)
+
+
 @dataclass
 class AccountSyncResult:
     account: LinkedInAccount
@@ -144,8 +215,25 @@ class AccountSyncResult:
     message: str
 
 
+def account_apply_remote(*, account: LinkedInAccount, remote, source: str) -> None:
+    """What Unipile says of an account: own provider id, kind, premium, status."""
+    fields = {}
+    if remote.own_provider_id:
+        fields["provider_id"] = remote.own_provider_id
+    if remote.kind:
+        fields["kind"] = remote.kind
+    if remote.is_premium is not None:
+        fields["is_premium"] = remote.is_premium
+    if fields:
+        LinkedInAccount.objects.filter(pk=account.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(account, name, value)
+    if remote.status in LinkedInAccount.Status.values and remote.status != account.status:
+        account_record_status(account=account, status=remote.status, source=source)
+
+
 def account_sync(*, accounts, client: UnipileClient | None = None) -> list[AccountSyncResult]:
-    """Ask Unipile about our accounts: store their status and own provider id. One list call for all."""
+    """Ask Unipile about our accounts: store their status, own provider id, kind and premium. One list call."""
     client = client or UnipileClient.from_settings()
     remote = {a.id: a for a in client.list_accounts()}
     results = []
@@ -153,21 +241,66 @@ def account_sync(*, accounts, client: UnipileClient | None = None) -> list[Accou
         before = account.status
         found = remote.get(account.unipile_account_id)
         if found is None:
-            account.status = LinkedInAccount.Status.DELETED
+            if account.status != LinkedInAccount.Status.DELETED:
+                account_record_status(
+                    account=account,
+                    status=LinkedInAccount.Status.DELETED,
+                    source=AccountStatusChange.Source.SYNC,
+                    detail="not found at Unipile",
+                )
             message = f"{account}: not found at Unipile (marked deleted)."
         else:
-            if found.status in LinkedInAccount.Status.values:
-                account.status = found.status
-            if found.own_provider_id:
-                account.provider_id = found.own_provider_id
+            account_apply_remote(account=account, remote=found, source=AccountStatusChange.Source.SYNC)
             message = f"{account}: {account.status}, own id {account.provider_id or 'unknown'}."
-        if account.status != before:
-            account.status_changed_at = timezone.now()  # a fresh observation: older status events lose to it
-        account.save(update_fields=["status", "provider_id", "status_changed_at"])
         results.append(
             AccountSyncResult(account=account, found=found is not None, status_before=before, message=message)
         )
     return results
+
+
+class AccountIdRefused(Exception):
+    """The Unipile account id cannot be used: the message names the problem (for the unipile_account_id field)."""
+
+
+def account_check_unipile_id(*, unipile_account_id: str, client: UnipileClient | None = None):
+    """What Unipile has under this id, checked before an account is added by hand. Refuses a made-up id, one
+    bound to a client already, and says so when Unipile cannot be asked."""
+    bound = LinkedInAccount.objects.filter(unipile_account_id=unipile_account_id).select_related("client").first()
+    if bound is not None:
+        raise AccountIdRefused(
+            f"This Unipile account is already connected, for {bound.client}: an account belongs to one client."
+        )
+    try:
+        client = client or UnipileClient.from_settings()
+        return client.get_account(account_id=unipile_account_id)
+    except NotFound:
+        raise AccountIdRefused(
+            f'Unipile has no account {unipile_account_id!r}: connect the account with "Connect a LinkedIn account", '
+            "or copy its id from Unipile's dashboard."
+        ) from None
+    except ValueError as exc:  # Unipile not configured
+        raise AccountIdRefused(f"The id cannot be checked: {exc}") from None
+    except UnipileError as exc:
+        raise AccountIdRefused(f"Unipile did not answer ({exc}); nothing was saved, try again in a minute.") from None
+
+
+@transaction.atomic
+def account_create(
+    *, client, unipile_account_id: str, name: str, remote=None, source=AccountStatusChange.Source.OPERATOR, **fields
+) -> LinkedInAccount:
+    """A new sender account for a client with the agency's default limits and a warm-up from today; its status,
+    own id, kind and premium come from Unipile (`remote`, read before the transaction)."""
+    values = {**settings.ACCOUNT_DEFAULT_LIMITS, **{k: v for k, v in fields.items() if v is not None}}
+    account = LinkedInAccount(client=client, unipile_account_id=unipile_account_id, name=name, **values)
+    if account.warmup_started_on is None:
+        account.warmup_started_on = account.today()
+    account.status = LinkedInAccount.Status.CONNECTING
+    account.full_clean(exclude=["client"])
+    account.save()
+    if remote is not None:
+        account_apply_remote(account=account, remote=remote, source=source)
+    account.refresh_from_db()
+    return account
 
 
 WEBHOOK_SOURCES = ("messaging", "users", "account_status")
@@ -230,6 +363,10 @@ def sync_state_record(*, account: LinkedInAccount, job: str, result: str, ok: bo
 
 def sync_cursor(account: LinkedInAccount, job: str):
     return SyncState.objects.filter(account=account, job=job).values_list("cursor", flat=True).first()
+
+
+def accounts_to_sync():
+    return list(LinkedInAccount.objects.select_related("client").order_by("pk"))
 
 
 def working_accounts():

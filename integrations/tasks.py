@@ -26,3 +26,24 @@ def kick_processing():
     if _last_kick["second"] != second:
         _last_kick["second"] = second
         process_pending_webhooks.delay()
+
+
+@shared_task(bind=True, ignore_result=True, soft_time_limit=60, time_limit=90, max_retries=6)
+def send_account_notice(self, notice_id: int):
+    from .mailer import MailError
+    from .notices import account_notice_send
+
+    try:
+        account_notice_send(notice_id=notice_id)
+    except MailError as exc:
+        raise self.retry(countdown=min(60 * 2**self.request.retries, 3600), exc=exc) from None
+
+
+@shared_task(ignore_result=True, soft_time_limit=240, time_limit=300)
+def sync_accounts():
+    """Status, own id, kind and premium of every account from Unipile (a few times a day, irregularly)."""
+    from .services import account_sync, accounts_to_sync
+
+    accounts = accounts_to_sync()
+    if accounts:
+        account_sync(accounts=accounts)

@@ -344,6 +344,16 @@ class ChatMessage:
         )
 
 
+def _premium_features(im: dict) -> list[str] | None:
+    """Unipile's premium features of a LinkedIn account (premiumFeatures; unconfirmed spelling variants read
+    too). None when the answer says nothing about it."""
+    for key in ("premiumFeatures", "premium_features"):
+        value = im.get(key)
+        if isinstance(value, list):
+            return [str(v).lower() for v in value]
+    return None
+
+
 @dataclass(frozen=True)
 class Account:
     id: str
@@ -351,22 +361,64 @@ class Account:
     type: str
     status: str
     own_provider_id: str
+    kind: str = ""  # classic / sales_navigator / recruiter; "" when Unipile did not say
+    is_premium: bool | None = None
 
     @classmethod
     def parse(cls, data: dict) -> "Account":
         params = data.get("connection_params") or {}
         im = params.get("im") if isinstance(params, dict) else {}
+        im = im if isinstance(im, dict) else {}
         sources = data.get("sources") or []
         status = ""
         if isinstance(sources, list) and sources and isinstance(sources[0], dict):
             status = str(sources[0].get("status") or "")
+        features = _premium_features(im)
+        kind, premium = "", None
+        if features is not None:
+            kind = (
+                "recruiter"
+                if "recruiter" in features
+                else "sales_navigator"
+                if "sales_navigator" in features
+                else "classic"
+            )
+            premium = bool(features) or bool(im.get("premiumId"))
+        elif "premiumId" in im:
+            premium = bool(im.get("premiumId"))
         return cls(
             id=_field(data, "id"),
             name=_field(data, "name", required=False, default=""),
             type=_field(data, "type", required=False, default=""),
             status=status or str(data.get("status") or ""),
-            own_provider_id=str((im or {}).get("id") or "") if isinstance(im, dict) else "",
+            own_provider_id=str(im.get("id") or ""),
+            kind=kind,
+            is_premium=premium,
         )
+
+
+@dataclass(frozen=True)
+class HostedLink:
+    url: str
+
+    @classmethod
+    def parse(cls, data: dict) -> "HostedLink":
+        url = _field(data, "url")
+        if not url.startswith(("https://", "http://")):
+            raise InvalidResponse(f"the hosted-auth link is not a web address: {url[:80]!r}")
+        return cls(url=url)
+
+
+def parse_inmail_credits(data: dict) -> int | None:
+    """InMail credits from an answer whose shape is not confirmed: the first whole number under a known name,
+    at the top or one level down (premium / sales_navigator / recruiter balances). None: the answer does not say."""
+    names = ("credits", "balance", "remaining", "inmail_credits", "premium", "sales_navigator", "recruiter")
+    for scope in (data, *(v for v in data.values() if isinstance(v, dict))):
+        for name in names:
+            value = scope.get(name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return max(value, 0)
+    return None
 
 
 @dataclass(frozen=True)
@@ -622,6 +674,62 @@ class UnipileClient:
         )
 
     # -- accounts and webhooks --
+
+    def get_account(self, *, account_id: str) -> Account:
+        """One account as Unipile has it. NotFound when the id is not one of ours there."""
+        if not account_id.strip():
+            raise BadRequest("an account id is needed")
+        body = self._request(
+            "GET",
+            f"/accounts/{requests.utils.quote(account_id, safe='')}",
+            endpoint="accounts.get",
+            account_id=account_id,
+        )
+        return Account.parse(body)
+
+    def request_hosted_link(
+        self,
+        *,
+        kind: str,
+        name: str,
+        notify_url: str,
+        expires_at: dt.datetime,
+        success_url: str,
+        failure_url: str,
+        reconnect_account_id: str = "",
+    ) -> HostedLink:
+        """A hosted-auth page for connecting (kind "create") or reconnecting an account. Several field names are
+        unconfirmed (UNIPILE.md, "Hosted auth"): they are sent as documented there, and the answer read for `url`."""
+        payload: dict[str, Any] = {
+            "type": kind,
+            "providers": ["LINKEDIN"],
+            "api_url": self.base_url.removesuffix("/api/v1"),
+            "expiresOn": _iso(expires_at),
+            "name": name,
+            "notify_url": notify_url,
+            "success_redirect_url": success_url,
+            "failure_redirect_url": failure_url,
+        }
+        if reconnect_account_id:
+            payload["reconnect_account"] = reconnect_account_id
+        body = self._request("POST", "/hosted/accounts/link", endpoint="hosted.link", json=payload)
+        logger.info("hosted-auth link answer fields: %s", sorted(body))
+        return HostedLink.parse(body)
+
+    def inmail_credits(self, *, account_id: str) -> int | None:
+        """The account's InMail credits, or None when the provider cannot tell (the call is unconfirmed: a 404 or
+        400 on it means "unknown", never an error)."""
+        try:
+            body = self._request(
+                "GET",
+                "/linkedin/inmail_balance",
+                endpoint="linkedin.inmail_balance",
+                account_id=account_id,
+                params={"account_id": account_id},
+            )
+        except BadRequest:
+            return None
+        return parse_inmail_credits(body)
 
     def list_accounts(self) -> Iterator[Account]:
         return self._pages("/accounts", endpoint="accounts.list", params={"limit": 100}, parse=Account.parse)

@@ -4,14 +4,15 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from outreach.errors import error_response
 
-from . import webhooks
+from . import connect, webhooks
 from .models import WebhookDelivery
 from .tasks import kick_processing
 
@@ -81,3 +82,24 @@ def unipile_webhook(request, source):
         f'{{"received": true, "duplicate": {duplicate}, "delivery": {stored.delivery_id}}}',
         content_type="application/json",
     )
+
+
+@csrf_exempt
+@require_POST
+def hosted_auth_notify(request):
+    """Unipile's call after an owner logged in on a hosted-auth page. Authenticated by our token in `name`."""
+    body = _read_body(request)
+    if body is None:
+        return error_response(413, "payload_too_large", "The body is larger than 1 MB.")
+    result = connect.hosted_auth_notify(body=body, headers=webhooks.safe_headers(request.headers))
+    if result.verdict == connect.NotifyVerdict.MALFORMED:
+        return error_response(400, "validation_error", result.message, {"delivery": result.delivery_id})
+    if result.verdict == connect.NotifyVerdict.REFUSED:
+        return error_response(403, "permission_denied", "Refused: " + result.message, {"delivery": result.delivery_id})
+    return JsonResponse({"received": True, "result": result.verdict.value, "delivery": result.delivery_id})
+
+
+def connect_done(request):
+    """Where Unipile's hosted page sends the account's owner at the end. Says nothing about any account."""
+    connected = request.GET.get("result") == "connected"
+    return render(request, "accounts/connect_done.html", {"connected": connected})

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from outreach.unstorable import strip_unstorable
 
-from .models import LinkedInAccount, WebhookDelivery
-from .services import account_pause, account_resume
+from .models import AccountStatusChange, LinkedInAccount, WebhookDelivery
+from .services import account_record_status
 from .unipile import parse_timestamp
 
 logger = logging.getLogger("outreach.webhooks")
@@ -249,23 +249,9 @@ def handle_account_status(payload: dict, delivery: WebhookDelivery | None) -> st
     if account is None:
         return "unknown account: ignored"
     when = status_time(payload) or (delivery.received_at if delivery else timezone.now())
-    if account.status_changed_at and when < account.status_changed_at:
-        return (
-            f"{account}: {new_status} of {when:%Y-%m-%d %H:%M:%S} is older than the status in force "
-            f"({account.status} of {account.status_changed_at:%Y-%m-%d %H:%M:%S}): not applied"
-        )
-    LinkedInAccount.objects.filter(pk=account.pk).update(status=new_status, status_changed_at=when)
-    account.status, account.status_changed_at = new_status, when
-    if new_status not in LinkedInAccount.WORKING_STATUSES:
-        if not account.paused:
-            account_pause(
-                account=account, reason=f"Unipile status {new_status}", source=LinkedInAccount.PauseSource.STATUS
-            )
-        return f"{account}: {new_status}, paused"
-    if account.paused and account.pause_source == LinkedInAccount.PauseSource.STATUS:
-        account_resume(account=account)
-        return f"{account}: {new_status}, resumed"
-    return f"{account}: {new_status}"
+    return account_record_status(
+        account=account, status=new_status, source=AccountStatusChange.Source.WEBHOOK, when=when
+    ).message
 
 
 register_handler("account_status", handle_account_status)

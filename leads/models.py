@@ -108,6 +108,8 @@ class Lead(models.Model):
             models.Index(fields=["provider_id"], name="lead_provider_id"),
             models.Index(fields=["public_identifier"], name="lead_public_identifier"),
             models.Index(fields=["campaign", "status"], name="lead_campaign_status"),
+            # An account's pending invitations: the pending-invitation cap is checked before each invitation.
+            models.Index(fields=["sender", "invited_at"], condition=Q(status="invited"), name="lead_pending_invites"),
         ]
 
     def __str__(self):
@@ -146,6 +148,7 @@ class EventType(models.TextChoices):
     LEAD_STATUS_CHANGED = "lead_status_changed", "Status changed"
     SEND_FAILED = "send_failed", "Send failed"
     LEAD_MOVED = "lead_moved", "Moved to another campaign"
+    STEP_SKIPPED = "step_skipped", "Step skipped"
 
 
 # The event types analytics funnels read (status changes and visits, most of the log, are not among them).

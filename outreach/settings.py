@@ -363,6 +363,29 @@ REPORTS_FROM_EMAIL = env.str("REPORTS_FROM_EMAIL", default="Outreach <reports@lo
 WARMUP_START_PER_DAY = env_int("WARMUP_START_PER_DAY", 5, minimum=1)
 WARMUP_INCREASE_PER_DAY = env_int("WARMUP_INCREASE_PER_DAY", 3, minimum=0)
 SEND_MAX_ATTEMPTS = env_int("SEND_MAX_ATTEMPTS", 5, minimum=1)
+
+# Accounts. Limits a newly connected account starts with (an operator changes them per account), and the
+# warm-up starts on the day it is connected.
+ACCOUNT_DEFAULT_LIMITS = {
+    "daily_invite_limit": env_int("ACCOUNT_DEFAULT_INVITES_PER_DAY", 25, minimum=1),
+    "weekly_invite_limit": env_int("ACCOUNT_DEFAULT_INVITES_PER_WEEK", 100, minimum=1),
+    "daily_message_limit": env_int("ACCOUNT_DEFAULT_MESSAGES_PER_DAY", 100, minimum=1),
+    "daily_visit_limit": env_int("ACCOUNT_DEFAULT_VISITS_PER_DAY", 80, minimum=1),
+    "daily_inmail_limit": env_int("ACCOUNT_DEFAULT_INMAILS_PER_DAY", 30, minimum=1),
+    "max_pending_invitations": env_int("ACCOUNT_DEFAULT_MAX_PENDING_INVITATIONS", 500, minimum=1),
+}
+# Free (non-premium) LinkedIn accounts, when Unipile says an account is one: shorter notes, fewer invitations.
+FREE_ACCOUNT_NOTE_LIMIT = env_int("FREE_ACCOUNT_NOTE_LIMIT", 200, minimum=1)
+FREE_ACCOUNT_WEEKLY_INVITES = env_int("FREE_ACCOUNT_WEEKLY_INVITES", 80, minimum=1)
+# At the pending-invitation cap, invitations pending at least this long are withdrawn first to make room.
+PENDING_INVITE_STALE_DAYS = env_int("PENDING_INVITE_STALE_DAYS", 21, minimum=1)
+# InMail credits read from Unipile are trusted this long before they are asked again.
+INMAIL_CREDITS_TTL_MINUTES = env_int("INMAIL_CREDITS_TTL_MINUTES", 60, minimum=1)
+# Hosted-auth links (connect and reconnect) live this long, and never past Unipile's daily restart (UTC hour).
+HOSTED_AUTH_LINK_MINUTES = env_int("HOSTED_AUTH_LINK_MINUTES", 60, minimum=5)
+UNIPILE_DAILY_RESTART_UTC_HOUR = env_int("UNIPILE_DAILY_RESTART_UTC_HOUR", 0, minimum=0)
+if UNIPILE_DAILY_RESTART_UTC_HOUR > 23:
+    raise ImproperlyConfigured(f"UNIPILE_DAILY_RESTART_UTC_HOUR={UNIPILE_DAILY_RESTART_UTC_HOUR} must be 0 to 23.")
 # A claimed action older than this is presumed orphaned by a dead worker and checked with the provider.
 SEND_CLAIM_STALE_SECONDS = env_int("SEND_CLAIM_STALE_SECONDS", 600, minimum=60)
 # A write that timed out may still land at the provider: it is looked for only after this long.
@@ -431,6 +454,8 @@ OUTREACH_PERIODIC_TASKS = {
     "campaigns: withdraw stale invitations": ("campaigns.tasks.withdraw_stale", 5 * 3600 + 17 * 60),
     "campaigns: sync relations": ("campaigns.tasks.sync_relations", 2 * 3600 + 53 * 60),
     "campaigns: sync invitations": ("campaigns.tasks.sync_invitations", 6 * 3600 + 7 * 60),
+    # Status, own id, kind and premium of every account: a backstop for a missed account_status webhook.
+    "integrations: sync accounts": ("integrations.tasks.sync_accounts", 4 * 3600 + 41 * 60),
     # The backstop for a missed reply webhook: a reply is caught within this interval.
     "inbox: poll replies": ("inbox.tasks.poll_replies", 10 * 60 + 17),
     "inbox: wake snoozed conversations": ("inbox.tasks.wake_snoozed", 60),
@@ -447,6 +472,7 @@ OUTREACH_PERIODIC_COMMANDS = {
     "campaigns.tasks.withdraw_stale": "withdraw_stale_invitations",
     "campaigns.tasks.sync_relations": "sync_relations",
     "campaigns.tasks.sync_invitations": "sync_invitations",
+    "integrations.tasks.sync_accounts": "sync_accounts",
     "inbox.tasks.poll_replies": "poll_replies",
     "inbox.tasks.wake_snoozed": "wake_snoozed",
     "reports.tasks.send_weekly_reports": "send_weekly_reports",

@@ -16,6 +16,7 @@ from outreach.api.throttling import ApiRateThrottle
 from outreach.models import Client
 
 from . import selectors
+from .health import account_health
 from .selectors import Period
 
 MAX_DAYS = 366
@@ -221,3 +222,81 @@ class ClientSummaryView(ReportView):
                 ],
             }
         )
+
+
+class KindUsageSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    used_today = serializers.IntegerField()
+    cap_today = serializers.IntegerField(help_text="Today's cap: the limit, ramped up during the warm-up.")
+    limit = serializers.IntegerField()
+    left_today = serializers.IntegerField()
+    used_week = serializers.IntegerField(help_text="Over the last 7 days of the account's calendar.")
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    status = serializers.CharField()
+    previous = serializers.CharField()
+    source = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class SendErrorSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    lead = serializers.IntegerField(allow_null=True)
+    kind = serializers.CharField()
+    detail = serializers.CharField()
+    provider_type = serializers.CharField()
+
+
+class HealthCampaignSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+
+
+class AccountHealthSerializer(serializers.Serializer):
+    account_id = serializers.IntegerField()
+    name = serializers.CharField()
+    client = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    working = serializers.BooleanField()
+    needs_reconnect = serializers.BooleanField()
+    disconnected_since = serializers.DateTimeField(allow_null=True)
+    kind = serializers.CharField()
+    is_premium = serializers.BooleanField(allow_null=True)
+    inmail_credits = serializers.IntegerField(allow_null=True)
+    timezone = serializers.CharField()
+    day = serializers.DateField()
+    warmup_day = serializers.IntegerField(allow_null=True, help_text="1 on the warm-up's first day.")
+    warming_up = serializers.BooleanField()
+    usage = KindUsageSerializer(many=True)
+    invites_week = serializers.IntegerField()
+    invites_week_cap = serializers.IntegerField()
+    pending_invitations = serializers.IntegerField()
+    pending_cap = serializers.IntegerField()
+    oldest_pending_at = serializers.DateTimeField(allow_null=True)
+    invited_30d = serializers.IntegerField()
+    accepted_30d = serializers.IntegerField()
+    acceptance_rate_30d = serializers.FloatField(allow_null=True)
+    blockers = serializers.ListField(child=serializers.CharField(), help_text="Why it is not sending all it could.")
+    paused = serializers.BooleanField()
+    paused_reason = serializers.CharField()
+    pause_source = serializers.CharField()
+    paused_until = serializers.DateTimeField(allow_null=True)
+    cooldown_until = serializers.DateTimeField(allow_null=True)
+    history = StatusChangeSerializer(many=True)
+    errors = SendErrorSerializer(many=True)
+    campaigns = HealthCampaignSerializer(many=True)
+
+
+class AccountHealthView(ReportView):
+    @extend_schema(
+        summary="An account's health: status history, caps, pending invitations, acceptance, errors",
+        responses=AccountHealthSerializer,
+    )
+    def get(self, request, pk):
+        account = self.get_object(LinkedInAccount, "client_id", pk)
+        return Response(AccountHealthSerializer(account_health(account).as_dict()).data)

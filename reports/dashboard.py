@@ -44,13 +44,15 @@ def dashboard(user, *, now: dt.datetime | None = None) -> list[dict]:
             "paused": account.paused,
             "reason": account.paused_reason,
             "working": account.can_work,
+            "reconnect": account.needs_reconnect,
         }
         for kind, counter in (("invites", ActionKind.INVITE), ("messages", ActionKind.MESSAGE)):
             row[kind] = (getattr(usage, kind, 0) if usage else 0, account.cap_of_day(counter, today))
         by_client[account.client_id].append(row)
     blocks = []
     for client in clients:
-        rows = by_client[client.pk]
+        # Accounts that need their owner first, then paused ones: what a person must act on leads the table.
+        rows = sorted(by_client[client.pk], key=lambda r: (not r["reconnect"], not r["paused"], r["account"].name))
         blocks.append(
             {
                 "client": client,
@@ -58,6 +60,7 @@ def dashboard(user, *, now: dt.datetime | None = None) -> list[dict]:
                 "invites": (sum(r["invites"][0] for r in rows), sum(r["invites"][1] for r in rows)),
                 "messages": (sum(r["messages"][0] for r in rows), sum(r["messages"][1] for r in rows)),
                 "paused": sum(1 for r in rows if r["paused"]),
+                "to_reconnect": [r["account"] for r in rows if r["reconnect"]],
                 "not_working": sum(1 for r in rows if not r["working"]),
                 "lead_errors": errors.get(client.pk, 0),
                 "dead_actions": dead.get(client.pk, 0),

@@ -76,6 +76,18 @@ def sandbox_client(sandbox, live_server):
     )
 
 
+@pytest.fixture
+def fake_unipile(monkeypatch):
+    """The one seam (UnipileClient.from_settings) answered by the scriptable fake: for services called from the
+    API, the admin and commands, which make their own client."""
+    from integrations.unipile import UnipileClient
+    from tests.fakes import FakeUnipile
+
+    fake = FakeUnipile()
+    monkeypatch.setattr(UnipileClient, "from_settings", classmethod(lambda cls, **kwargs: fake))
+    return fake
+
+
 @pytest.fixture(autouse=True)
 def _celery_eager():
     """Tasks run in-process in tests; what they queue after commit runs when the test's commit hooks do."""

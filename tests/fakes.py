@@ -11,7 +11,18 @@ from collections import defaultdict
 
 from django.utils import timezone
 
-from integrations.unipile import Chat, ChatMessage, ChatStarted, InvitationSent, MessageSent, Profile, SentInvitation
+from integrations.unipile import (
+    Account,
+    Chat,
+    ChatMessage,
+    ChatStarted,
+    HostedLink,
+    InvitationSent,
+    MessageSent,
+    NotFound,
+    Profile,
+    SentInvitation,
+)
 
 
 class FakeUnipile:
@@ -25,6 +36,10 @@ class FakeUnipile:
         self.chats: dict[str, str] = {}  # provider id -> chat id
         self.messages: dict[str, list[ChatMessage]] = defaultdict(list)
         self.delivered: list[tuple[str, str, str]] = []  # (kind, provider id, text): what reached people
+        self.accounts: dict[str, Account] = {}  # Unipile's accounts (get_account, list_accounts)
+        self.accept_any_account = False  # get_account answers for any id (tests that only add accounts)
+        self.inmail_balance: dict[str, int | None] = {}  # account id -> credits (missing: the call says nothing)
+        self.links: list[dict] = []  # hosted-auth links asked for
 
     def fail_next(self, method: str, error: Exception, *, after_acting: bool = False, times: int = 1):
         """The next call(s) of method raise error; after_acting: the effect happens first (the ambiguous case)."""
@@ -38,6 +53,14 @@ class FakeUnipile:
     def _leave(self, method: str):
         if self.fail[method] and self.fail[method][0][1]:
             raise self.fail[method].pop(0)[0]
+
+    def add_account(
+        self, account_id, *, name="Sofia Sender", status="OK", kind="classic", premium=True, own="ACoAAOwn"
+    ):
+        self.accounts[account_id] = Account(
+            id=account_id, name=name, type="LINKEDIN", status=status, own_provider_id=own, kind=kind, is_premium=premium
+        )
+        return self.accounts[account_id]
 
     def calls_of(self, method: str) -> list[dict]:
         return [kwargs for name, kwargs in self.calls if name == method]
@@ -134,3 +157,30 @@ class FakeUnipile:
         with self.lock:
             self._enter("list_chat_messages", chat_id=chat_id)
             return [m for m in self.messages[chat_id] if after is None or m.timestamp > after]
+
+    # --- accounts, hosted auth, InMail credits ---
+
+    def get_account(self, *, account_id):
+        with self.lock:
+            self._enter("get_account", account_id=account_id)
+            if account_id not in self.accounts:
+                if not self.accept_any_account:
+                    raise NotFound(f"No account {account_id!r}.", status=404, type="resource_not_found")
+                return Account(id=account_id, name="", type="LINKEDIN", status="OK", own_provider_id="")
+            return self.accounts[account_id]
+
+    def list_accounts(self):
+        with self.lock:
+            self._enter("list_accounts")
+            return list(self.accounts.values())
+
+    def request_hosted_link(self, **kwargs):
+        with self.lock:
+            self._enter("request_hosted_link", **kwargs)
+            self.links.append(kwargs)
+            return HostedLink(url=f"https://hosted.unipile.example/link/{len(self.links)}")
+
+    def inmail_credits(self, *, account_id):
+        with self.lock:
+            self._enter("inmail_credits", account_id=account_id)
+            return self.inmail_balance.get(account_id)

@@ -6,6 +6,7 @@ import datetime as dt
 from django.db.models import F, Sum
 
 from integrations.models import ActionKind, LinkedInAccount, RateUsage
+from leads.models import Lead, LeadStatus
 
 
 def counter_for(kind: str) -> str:
@@ -23,8 +24,9 @@ def cap_problem(account: LinkedInAccount, kind: str, day: dt.date, usage: RateUs
     cap = account.cap_of_day(kind, day)
     if used >= cap:
         return f"daily {ActionKind(kind).label.lower()} cap reached on {account} ({used}/{cap})"
-    if kind == ActionKind.INVITE and weekly_invites(account, day) >= account.weekly_invite_limit:
-        return f"weekly invitation cap reached on {account} ({account.weekly_invite_limit})"
+    if kind == ActionKind.INVITE and weekly_invites(account, day) >= account.weekly_invite_cap:
+        free = " (a free account)" if account.is_premium is False else ""
+        return f"weekly invitation cap reached on {account}{free} ({account.weekly_invite_cap})"
     return ""
 
 
@@ -49,3 +51,19 @@ def refund(account_id: int, kind: str, day: dt.date | None) -> None:
     RateUsage.objects.filter(account_id=account_id, day=day, **{f"{counter}__gt": 0}).update(
         **{counter: F(counter) - 1}
     )
+
+
+def pending_invitations(account: LinkedInAccount) -> int:
+    """Invitations of ours from this account that nobody has answered yet (partial index lead_pending_invites)."""
+    return Lead.objects.filter(sender=account, status=LeadStatus.INVITED).count()
+
+
+def pending_invitations_problem(account: LinkedInAccount) -> str:
+    """Why no new invitation may leave this account now (Unipile's guidance: a bounded pending list), or ''."""
+    pending = pending_invitations(account)
+    if pending >= account.max_pending_invitations:
+        return (
+            f"{pending} invitations pending on {account} (at most {account.max_pending_invitations}): new invitations "
+            "wait until some are accepted or the stale ones are withdrawn"
+        )
+    return ""

@@ -15,11 +15,17 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
-from integrations.models import LinkedInAccount
-from integrations.services import account_cool_down, account_pause, account_resume
+from integrations.models import AccountStatusChange, LinkedInAccount
+from integrations.services import (
+    STATUS_FOR_ERROR_TYPE,
+    account_cool_down,
+    account_pause,
+    account_record_status,
+    account_resume,
+)
 from integrations.unipile import (
     AccountProblem,
     AlreadyDone,
@@ -114,11 +120,16 @@ class AwaitingConnection(Exception):
 
 
 class Skipped(Exception):
-    """The action turned out to be unnecessary or impossible before any write call."""
+    """The action turned out to be unnecessary or impossible before any write call.
 
-    def __init__(self, reason: str, *, lead_status: str = "", refs: Refs | None = None, done: bool = False):
+    done: count it as sent; advance: the lead moves on to its next step without it (a step_skipped event)."""
+
+    def __init__(
+        self, reason: str, *, lead_status: str = "", refs: Refs | None = None, done: bool = False, advance: bool = False
+    ):
         super().__init__(reason)
         self.reason, self.lead_status, self.refs, self.done = reason, lead_status, refs or Refs(), done
+        self.advance = advance
 
 
 @dataclass
@@ -183,6 +194,10 @@ def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction 
     day = account.today(now)
     for candidate in candidates:
         if candidate.action in capped_kinds:
+            continue
+        if candidate.action == Step.Action.INVITE and (problem := limits.pending_invitations_problem(account)):
+            capped_kinds.add(Step.Action.INVITE)
+            reasons.append(problem)
             continue
         # Staff replies follow the lead's working hours too, unless staff chose "send now".
         if candidate.lead_id and not candidate.send_now and not _calendar(candidate.lead.campaign).is_working_time(now):
@@ -257,6 +272,12 @@ def _perform(provider, action: OutboundAction) -> Refs:
         provider().get_profile(account_id=account_id, identifier=_profile_identifier(lead), visit=True)
         return Refs()
     if action.action == Step.Action.INVITE:
+        if len(action.text) > account.invite_note_limit:
+            raise BadRequest(
+                f"the invitation note is {len(action.text)} characters; {account} is a free LinkedIn account, which "
+                f"allows {account.invite_note_limit}: shorten the note or send from a premium account",
+                type="too_many_characters",
+            )
         profile = _resolve(provider, action)
         if profile.is_connected:
             raise Skipped("already a 1st-degree connection: invitation skipped", lead_status=LeadStatus.CONNECTED)
@@ -285,14 +306,50 @@ def _perform(provider, action: OutboundAction) -> Refs:
             )
     elif not is_resolved_member_id(lead.provider_id):
         _resolve(provider, action)
-    started = provider().start_chat(
-        account_id=account_id,
-        attendee_provider_id=lead.provider_id,
-        text=action.text,
-        api=account.kind,
-        inmail=action.action == Step.Action.INMAIL,
-    )
+    inmail = action.action == Step.Action.INMAIL
+    if inmail and _inmail_credits(provider, account, timezone.now()) == 0:
+        raise Skipped(f"no InMail credits left on {account}: the InMail step is skipped", advance=True)
+    try:
+        started = provider().start_chat(
+            account_id=account_id,
+            attendee_provider_id=lead.provider_id,
+            text=action.text,
+            api=account.kind,
+            inmail=inmail,
+        )
+    except LimitReached as exc:
+        if inmail and exc.type == "insufficient_credits":
+            _store_inmail_credits(account, 0, timezone.now())
+            raise Skipped(
+                f"LinkedIn says {account} has no InMail credits: the InMail step is skipped", advance=True
+            ) from None
+        raise
+    if inmail:
+        LinkedInAccount.objects.filter(pk=account.pk, inmail_credits__gt=0).update(
+            inmail_credits=F("inmail_credits") - 1
+        )
     return Refs(chat_id=started.chat_id, message_id=started.message_id)
+
+
+def _store_inmail_credits(account: LinkedInAccount, credits: int | None, now: dt.datetime) -> None:
+    LinkedInAccount.objects.filter(pk=account.pk).update(inmail_credits=credits, inmail_credits_checked_at=now)
+    account.inmail_credits, account.inmail_credits_checked_at = credits, now
+
+
+def _inmail_credits(provider, account: LinkedInAccount, now: dt.datetime) -> int | None:
+    """The account's InMail credits (asked at most every INMAIL_CREDITS_TTL_MINUTES), None when unknown: an
+    unknown balance means "try" (the balance call is not confirmed for every account)."""
+    ttl = dt.timedelta(minutes=settings.INMAIL_CREDITS_TTL_MINUTES)
+    if account.inmail_credits_checked_at and now - account.inmail_credits_checked_at < ttl:
+        return account.inmail_credits
+    try:
+        credits = provider().inmail_credits(account_id=account.unipile_account_id)
+    except (RateLimited, AccountProblem):
+        raise
+    except UnipileError:
+        return account.inmail_credits
+    _store_inmail_credits(account, credits, now)
+    return credits
 
 
 # --- Recording --------------------------------------------------------------------------------
@@ -483,6 +540,11 @@ def _pause_account(action: OutboundAction, error: UnipileError, now: dt.datetime
             source=LinkedInAccount.PauseSource.PROVIDER,
             until=until,
         )
+    elif status := STATUS_FOR_ERROR_TYPE.get(error.type):
+        # The account needs its owner (logged out, checkpoint): the status says so, and Reconnect is offered.
+        account_record_status(
+            account=account, status=status, source=AccountStatusChange.Source.SEND, when=now, detail=str(error)
+        )
     else:
         account_pause(
             account=account, reason=f"Account problem: {error.type or error}", source=LinkedInAccount.PauseSource.STATUS
@@ -536,6 +598,17 @@ def _handle(action: OutboundAction, provider, now: dt.datetime) -> SendResult:
             if skip.done:
                 if record_sent(action, skip.refs, now):
                     _release(action)
+            elif skip.advance:
+                if _settle(action, status=Status.CANCELLED, last_error=skip.reason):
+                    _release(action)
+                    Event.objects.create(
+                        lead_id=action.lead_id,
+                        account_id=action.account_id,
+                        type=EventType.STEP_SKIPPED,
+                        occurred_at=now,
+                        data={"action_id": action.pk, "step": action.step.position, "reason": skip.reason},
+                    )
+                    _advance_lead(action, now, status_after=None)
             elif _settle(action, status=Status.CANCELLED, last_error=skip.reason):
                 _release(action)
                 lead = Lead.objects.get(pk=action.lead_id)

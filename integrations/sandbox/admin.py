@@ -6,6 +6,7 @@ from .models import (
     SandboxAccount,
     SandboxChat,
     SandboxDelivery,
+    SandboxHostedLink,
     SandboxInvitation,
     SandboxMember,
     SandboxMessage,
@@ -33,14 +34,46 @@ class SandboxSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(SandboxAccount)
 class SandboxAccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "account_id", "provider_id", "feature", "status"]
-    list_filter = ["status", "feature"]
+    list_display = ["name", "account_id", "provider_id", "feature", "premium", "status", "inmail_credits"]
+    list_filter = ["status", "feature", "premium"]
     search_fields = ["name", "account_id", "provider_id"]
+    actions = ["disconnect", "checkpoint", "reconnect", "no_inmail_credits"]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "status" in form.changed_data:
             engine.account_status_changed(obj)  # Unipile tells us by webhook, so does the sandbox
+
+    def _set_status(self, request, queryset, status: str):
+        for account in queryset:
+            SandboxAccount.objects.filter(pk=account.pk).update(status=status)
+            account.status = status
+            engine.account_status_changed(account)
+        self.message_user(request, f"{queryset.count()} account(s) now {status}; the account_status webhook is queued.")
+
+    @admin.action(description="Inject a disconnection (CREDENTIALS)")
+    def disconnect(self, request, queryset):
+        self._set_status(request, queryset, "CREDENTIALS")
+
+    @admin.action(description="Inject a checkpoint (CHECKPOINT)")
+    def checkpoint(self, request, queryset):
+        self._set_status(request, queryset, "CHECKPOINT")
+
+    @admin.action(description="Reconnect (RECONNECTED, then working)")
+    def reconnect(self, request, queryset):
+        self._set_status(request, queryset, "RECONNECTED")
+
+    @admin.action(description="Use up the InMail credits (0 left)")
+    def no_inmail_credits(self, request, queryset):
+        count = queryset.update(inmail_credits=0)
+        self.message_user(request, f"{count} account(s) have no InMail credit left.")
+
+
+@admin.register(SandboxHostedLink)
+class SandboxHostedLinkAdmin(admin.ModelAdmin):
+    list_display = ["id", "type", "reconnect_account", "expires_at", "used_at", "notify_result"]
+    list_filter = ["type"]
+    readonly_fields = ["notify_result"]
 
 
 @admin.register(SandboxMember)

@@ -314,6 +314,31 @@ def account_status_changed(account: SandboxAccount) -> None:
     enqueue_webhooks("account_status", "account_status", payload, account=account)
 
 
+def hosted_login(*, link, account: SandboxAccount | None, name: str, feature: str, premium: bool):
+    """A person logs in on a hosted-auth page: a new account, or the same one working again. Returns the account
+    and the status for the notify call."""
+    now = timezone.now()
+    with transaction.atomic():
+        if account is None:
+            account_id = new_id("acc")
+            account = SandboxAccount.objects.create(
+                account_id=account_id,
+                name=name,
+                provider_id=_provider_id_for(f"account:{account_id}"),
+                feature=feature if feature in ("classic", "sales_navigator", "recruiter") else "classic",
+                premium=premium,
+            )
+            status = "CREATION_SUCCESS"
+        else:
+            SandboxAccount.objects.filter(pk=account.pk).update(status="OK")
+            account.status = "OK"
+            account_status_changed(account)
+            status = "RECONNECTED"
+        link.used_at = now
+        link.save(update_fields=["used_at"])
+    return account, status
+
+
 # --- Actions --------------------------------------------------------------------------------
 
 

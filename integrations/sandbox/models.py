@@ -64,7 +64,13 @@ class SandboxAccount(models.Model):
     account_id = models.CharField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     provider_id = models.CharField(max_length=100, unique=True)
-    feature = models.CharField(max_length=20, default="classic")
+    feature = models.CharField(
+        max_length=20, default="classic", help_text="classic, sales_navigator or recruiter (its premium feature)."
+    )
+    premium = models.BooleanField(default=True, help_text="A free account has shorter notes and fewer invitations.")
+    inmail_credits = models.IntegerField(
+        null=True, blank=True, default=20, help_text="Empty: the balance call answers 404, as an unconfirmed call may."
+    )
     status = models.CharField(max_length=20, default="OK")
     rate_limited_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -193,3 +199,26 @@ class SandboxDelivery(models.Model):
 
     def __str__(self):
         return f"delivery {self.pk} to {self.webhook_id}"
+
+
+class SandboxHostedLink(models.Model):
+    """A hosted-auth link handed out by POST /hosted/accounts/link: its page logs a simulated person in and
+    calls the notify URL, as Unipile's does."""
+
+    id = models.CharField(primary_key=True, max_length=40)
+    type = models.CharField(max_length=10, default="create")
+    name = models.CharField(max_length=300)
+    notify_url = models.URLField(max_length=500)
+    success_redirect_url = models.URLField(max_length=500, blank=True)
+    failure_redirect_url = models.URLField(max_length=500, blank=True)
+    reconnect_account = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    notify_result = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "sandbox hosted-auth link"
+
+    def __str__(self):
+        return f"{self.type} link {self.id}"

@@ -13,6 +13,9 @@ urlpatterns = [
     path("chats/<str:chat_id>/messages", views.chat_messages),
     path("messages", views.messages),
     path("accounts", views.accounts),
+    path("accounts/<str:account_id>", views.account_detail),
+    path("hosted/accounts/link", views.hosted_link),
+    path("linkedin/inmail_balance", views.inmail_balance),
     path("webhooks", views.webhooks),
     path("webhooks/<str:webhook_id>", views.webhook_detail),
 ]

@@ -7,8 +7,11 @@ import hmac
 import json
 import time
 
+import requests
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from integrations.unipile import parse_timestamp, sandbox_api_key
@@ -18,6 +21,7 @@ from .engine import ProviderError
 from .models import (
     SandboxAccount,
     SandboxChat,
+    SandboxHostedLink,
     SandboxInvitation,
     SandboxMessage,
     SandboxRelation,
@@ -292,20 +296,111 @@ def messages(request):
 # --- accounts and webhooks ---
 
 
+FEATURES = {"classic": [], "sales_navigator": ["sales_navigator"], "recruiter": ["recruiter"]}
+
+
+def _account(account: SandboxAccount) -> dict:
+    features = list(FEATURES.get(account.feature, []))
+    if account.premium and not features:
+        features = ["premium"]
+    return {
+        "object": "Account",
+        "type": "LINKEDIN",
+        "id": account.account_id,
+        "name": account.name,
+        "created_at": _iso(account.created_at),
+        "connection_params": {"im": {"id": account.provider_id, "premiumFeatures": features}},
+        "sources": [{"id": f"{account.account_id}_MESSAGING", "status": account.status}],
+    }
+
+
 @sandbox_api(("GET",))
 def accounts(request):
-    def serialize(account):
-        return {
-            "object": "Account",
-            "type": "LINKEDIN",
-            "id": account.account_id,
-            "name": account.name,
-            "created_at": _iso(account.created_at),
-            "connection_params": {"im": {"id": account.provider_id}},
-            "sources": [{"id": f"{account.account_id}_MESSAGING", "status": account.status}],
-        }
+    return _page(request, SandboxAccount.objects.order_by("id"), _account, object_name="AccountList", maximum=250)
 
-    return _page(request, SandboxAccount.objects.order_by("id"), serialize, object_name="AccountList", maximum=250)
+
+@sandbox_api(("GET",))
+def account_detail(request, account_id):
+    account = SandboxAccount.objects.filter(account_id=account_id).first()
+    if account is None:
+        raise ProviderError(404, "resource_not_found", f"No account {account_id!r}.")
+    return JsonResponse(_account(account))
+
+
+@sandbox_api(("GET",))
+def inmail_balance(request):
+    account = engine.account_by_id(request.GET.get("account_id", ""))
+    if account.inmail_credits is None:
+        raise ProviderError(404, "resource_not_found", "No InMail balance for this account.")
+    return JsonResponse({"object": "LinkedinInmailBalance", "premium": account.inmail_credits})
+
+
+@sandbox_api(("POST",))
+def hosted_link(request):
+    body = _json_body(request)
+    kind = body.get("type")
+    if kind not in ("create", "reconnect"):
+        raise ProviderError(400, "invalid_parameters", "type must be create or reconnect.")
+    for field in ("name", "notify_url", "expiresOn"):
+        if not isinstance(body.get(field), str) or not body[field]:
+            raise ProviderError(400, "invalid_parameters", f"{field} is required.")
+    expires = parse_timestamp(body["expiresOn"])
+    if expires is None or expires <= timezone.now():
+        raise ProviderError(400, "invalid_parameters", "expiresOn must be a time in the future.")
+    reconnect = str(body.get("reconnect_account") or "")
+    if kind == "reconnect" and not SandboxAccount.objects.filter(account_id=reconnect).exists():
+        raise ProviderError(400, "invalid_parameters", f"reconnect_account {reconnect!r} is not an account.")
+    link = SandboxHostedLink.objects.create(
+        id=engine.new_id("hl"),
+        type=kind,
+        name=body["name"],
+        notify_url=body["notify_url"],
+        success_redirect_url=str(body.get("success_redirect_url") or ""),
+        failure_redirect_url=str(body.get("failure_redirect_url") or ""),
+        reconnect_account=reconnect,
+        expires_at=expires,
+    )
+    url = f"{settings.PUBLIC_BASE_URL}/sandbox/unipile/hosted/{link.id}/"
+    return JsonResponse({"object": "HostedAuthURL", "url": url})
+
+
+def hosted_page(request, link_id):
+    """The sandbox's hosted-auth page: a simulated person "logs in" and the notify URL is called."""
+    if not settings.UNIPILE_SANDBOX:
+        raise Http404("The sandbox provider is off.")
+    link = SandboxHostedLink.objects.filter(pk=link_id).first()
+    if link is None:
+        raise Http404("No such link.")
+    account = (
+        SandboxAccount.objects.filter(account_id=link.reconnect_account).first() if link.reconnect_account else None
+    )
+    context = {"link": link, "account": account, "features": list(FEATURES), "error": ""}
+    if link.used_at or link.expires_at <= timezone.now():
+        context["error"] = "This link has expired or was already used. Ask for a new one."
+        return render(request, "sandbox/hosted.html", context, status=410)
+    if request.method != "POST":
+        return render(request, "sandbox/hosted.html", context)
+    if request.POST.get("outcome") == "fail":
+        return HttpResponseRedirect(link.failure_redirect_url or request.path)
+    name = (request.POST.get("name") or "").strip()[:200]
+    if account is None and not name:
+        context["error"] = "Type the name of the person who logs in."
+        return render(request, "sandbox/hosted.html", context, status=400)
+    account, status = engine.hosted_login(
+        link=link,
+        account=account,
+        name=name,
+        feature=request.POST.get("feature", "classic"),
+        premium=request.POST.get("premium") == "on",
+    )
+    payload = {"status": status, "account_id": account.account_id, "name": link.name}
+    try:
+        answer = requests.post(link.notify_url, json=payload, timeout=(3, 20))
+        result = f"HTTP {answer.status_code}"
+    except requests.RequestException as exc:
+        result = exc.__class__.__name__
+    SandboxHostedLink.objects.filter(pk=link.pk).update(notify_result=result)
+    return HttpResponseRedirect(link.success_redirect_url or request.path)
 
 
 @sandbox_api(("GET", "POST"))

@@ -11,7 +11,13 @@ from inbox.api import ConversationViewSet, CountersView
 from integrations.api import LinkedInAccountViewSet, RateUsageViewSet
 from leads.api import DoNotContactViewSet, EventViewSet
 from outreach.views import not_found
-from reports.api import AccountUsageView, CampaignSummaryView, CampaignTimeseriesView, ClientSummaryView
+from reports.api import (
+    AccountHealthView,
+    AccountUsageView,
+    CampaignSummaryView,
+    CampaignTimeseriesView,
+    ClientSummaryView,
+)
 
 from .clients import ClientViewSet, MembershipViewSet
 
@@ -45,6 +51,7 @@ urlpatterns = [
     path("reports/campaigns/<str:pk>/timeseries", CampaignTimeseriesView.as_view(), name="report-campaign-timeseries"),
     path("reports/accounts/<str:pk>/usage", AccountUsageView.as_view(), name="report-account-usage"),
     path("reports/clients/<str:pk>/summary", ClientSummaryView.as_view(), name="report-client-summary"),
+    re_path(r"^linkedin-accounts/(?P<pk>[0-9]+)/health$", AccountHealthView.as_view(), name="linkedin-account-health"),
     path("", include(router.urls)),
     # Last: whatever no route above answers is the uniform JSON 404, with DEBUG on too (no HTML debug page).
     re_path(r"^.*$", csrf_exempt(not_found), name="not-found"),

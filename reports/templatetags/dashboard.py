@@ -8,4 +8,6 @@ register = template.Library()
 @register.inclusion_tag("admin/reports/dashboard.html", takes_context=True)
 def operator_dashboard(context):
     request = context["request"]
-    return {"blocks": dashboard(request.user), "request": request}
+    blocks = dashboard(request.user)
+    to_reconnect = [account for block in blocks for account in block["to_reconnect"]]
+    return {"blocks": blocks, "to_reconnect": to_reconnect, "request": request}

@@ -72,6 +72,16 @@ def data(campaign, account, sandbox):
         recipients=["a@b.example"],
     )
     ReportOptOut.objects.create(client=campaign.client, email="gone@b.example", reason="bounced")
+    from integrations.models import AccountNotice, AccountStatusChange, HostedAuthLink
+    from integrations.sandbox.models import SandboxHostedLink
+
+    AccountStatusChange.objects.create(account=account, status="CREDENTIALS", previous="OK", source="webhook")
+    AccountNotice.objects.create(account=account, kind="disconnected", period_start=timezone.now(), status="stored")
+    HostedAuthLink.objects.create(
+        public_id="abc123", secret_digest="0" * 64, kind="create", client=campaign.client,
+        url="https://example.com/link", expires_at=timezone.now(),
+    )  # fmt: skip
+    SandboxHostedLink.objects.create(id="hl_1", name="x", notify_url="http://127.0.0.1:9/n", expires_at=timezone.now())
     return lead
 
 

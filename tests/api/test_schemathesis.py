@@ -85,8 +85,9 @@ def keep_test_connection():
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("keep_test_connection")
-def test_api_matches_its_schema(world, settings):
+def test_api_matches_its_schema(world, settings, fake_unipile):
     settings.API_THROTTLE_RATE = "1000000/min"
+    fake_unipile.accept_any_account = True  # account creation, reconnect links and tests reach a provider
     headers = {"Authorization": f"Token {world['tokens']['admin']}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application, headers=headers)
     ids = _existing_ids(world)
@@ -111,7 +112,8 @@ def test_api_matches_its_schema(world, settings):
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("keep_test_connection")
-def test_api_call_sequences_follow_their_links(world, settings):
+def test_api_call_sequences_follow_their_links(world, settings, fake_unipile):
+    fake_unipile.accept_any_account = True
     """Stateful: schemathesis chains operations through the links it infers (a created object's id fed to
     the operations on that object), so later calls act on real objects rather than on 404s."""
     settings.API_THROTTLE_RATE = "1000000/min"

@@ -83,6 +83,9 @@ PAGES = [
     "/admin/campaigns/campaign/add/",
     "/admin/leads/lead/",
     "/admin/outreach/apitoken/add/",
+    "/admin/integrations/linkedinaccount/",
+    "/admin/integrations/linkedinaccount/connect/",
+    "/connect/done/?result=connected",
     "/api/v1/docs/",
     "/api/v1/redoc/",
 ]
@@ -100,7 +103,20 @@ def test_every_page_keeps_its_content_security_policy(live_server, inbox_world, 
     page.fill("#id_password", "a-long-pass-123")
     page.click("input[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
-    for path in PAGES:
+    from django.utils import timezone
+
+    from integrations.models import HostedAuthLink
+
+    account = inbox_world["acc_a"]
+    link = HostedAuthLink.objects.create(
+        public_id="csp-link", secret_digest="0" * 64, kind="reconnect", client=account.client, account=account,
+        url="https://hosted.example/l", expires_at=timezone.now() + timezone.timedelta(minutes=30),
+    )  # fmt: skip
+    account_pages = [
+        f"/admin/integrations/linkedinaccount/{account.pk}/health/",
+        f"/admin/integrations/linkedinaccount/connect/{link.public_id}/",  # polls its state from a script file
+    ]
+    for path in [*PAGES, *account_pages]:
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 200, path
         assert "script-src 'self'" in response.headers["content-security-policy"]

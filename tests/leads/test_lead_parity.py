@@ -96,6 +96,7 @@ def test_an_account_cannot_be_paused_or_set_ok_by_hand(admin_client, account):
         "daily_message_limit": 100,
         "daily_visit_limit": 80,
         "daily_inmail_limit": 30,
+        "max_pending_invitations": 500,
         "min_seconds_between_actions": 120,
     }
     LinkedInAccount.objects.filter(pk=account.pk).update(status="CREDENTIALS")

@@ -36,7 +36,8 @@ PRODUCT_APPS = {"outreach", "integrations", "campaigns", "leads", "inbox", "repo
 
 
 @pytest.fixture
-def cast(world):  # noqa: F811
+def cast(world, fake_unipile):  # noqa: F811
+    fake_unipile.accept_any_account = True  # links and account checks reach a provider
     users = world["users"]
     User = get_user_model()
     bare = User.objects.create_user("bare-staff", password="pw-for-tests-1", is_staff=True)
@@ -323,8 +324,18 @@ def test_admin_objects_of_another_client_do_not_exist_for_an_operator(cast):
 
 
 def admin_custom_cases(cast):
+    from django.utils import timezone
+
+    from integrations.models import HostedAuthLink
+
     a = cast["world"]["a"]
     staff_only = {"staff_no_perms": 403, "operator": 200}
+    link = HostedAuthLink.objects.get_or_create(
+        public_id="matrix-link",
+        defaults={"secret_digest": "0" * 64, "kind": "create", "client": a.client, "url": "https://x.example/l",
+                  "expires_at": timezone.now()},
+    )[0]  # fmt: skip
+    b_account = cast["world"]["b"].account
     refused = {403, 404}  # the view refuses a staff member without the model permission
     return {
         "admin:index": (reverse("admin:index"), {"staff_no_perms": 200, "operator": 200}),
@@ -348,13 +359,37 @@ def admin_custom_cases(cast):
         "admin:app_list": (reverse("admin:app_list", args=["campaigns"]), {"staff_no_perms": 404, "operator": 200}),
         "admin:password_change": (reverse("admin:password_change"), {"staff_no_perms": 200, "operator": 200}),
         "admin:jsi18n": (reverse("admin:jsi18n"), {"staff_no_perms": 200, "operator": 200}),
+        "admin:integrations_linkedinaccount_connect": (reverse("admin:integrations_linkedinaccount_connect"), staff_only),
+        "admin:integrations_linkedinaccount_link": (
+            reverse("admin:integrations_linkedinaccount_link", args=[link.public_id]), staff_only
+        ),
+        "admin:integrations_linkedinaccount_link_status": (
+            reverse("admin:integrations_linkedinaccount_link_status", args=[link.public_id]), staff_only
+        ),
+        "admin:integrations_linkedinaccount_reconnect": (
+            reverse("admin:integrations_linkedinaccount_reconnect", args=[a.account.pk]), staff_only
+        ),
+        "admin:integrations_linkedinaccount_reconnect(B)": (
+            reverse("admin:integrations_linkedinaccount_reconnect", args=[b_account.pk]),
+            {"staff_no_perms": 403, "operator": 404},
+        ),
+        "admin:integrations_linkedinaccount_health": (
+            reverse("admin:integrations_linkedinaccount_health", args=[a.account.pk]), staff_only
+        ),
+        "admin:integrations_linkedinaccount_health(B)": (
+            reverse("admin:integrations_linkedinaccount_health", args=[b_account.pk]),
+            {"staff_no_perms": 403, "operator": 404},
+        ),
     }  # fmt: skip
 
 
 CUSTOM = [
     "admin:index", "admin:leads_lead_import", "admin:leads_lead_import_map", "admin:leads_donotcontact_bulk_add", "admin:campaigns_campaign_preview",
     "admin:reports_preview", "admin:reports_send_now", "admin:reports_preview(B)", "admin:autocomplete",
-    "admin:app_list", "admin:password_change", "admin:jsi18n",
+    "admin:app_list", "admin:password_change", "admin:jsi18n", "admin:integrations_linkedinaccount_connect",
+    "admin:integrations_linkedinaccount_link", "admin:integrations_linkedinaccount_link_status",
+    "admin:integrations_linkedinaccount_reconnect", "admin:integrations_linkedinaccount_reconnect(B)",
+    "admin:integrations_linkedinaccount_health", "admin:integrations_linkedinaccount_health(B)",
 ]  # fmt: skip
 
 
@@ -372,7 +407,7 @@ def test_admin_custom_view(cast, name):
 PUBLIC = {
     "healthz", "admin:login", "admin:logout", "login", "logout", "password_reset", "password_reset_done",
     "password_reset_confirm", "password_reset_complete", "unipile-webhook", "resend-webhook",
-    "reports:unsubscribe", "admin:view_on_site", "admin:password_change_done",
+    "reports:unsubscribe", "admin:view_on_site", "admin:password_change_done", "hosted-auth-notify", "connect-done",
 }  # fmt: skip
 
 

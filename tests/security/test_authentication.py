@@ -21,6 +21,8 @@ ALLOWED = {
     "unipile-webhook": "checks the Unipile-Auth secret in constant time",
     "resend-webhook": "checks the Svix signature in constant time",
     "reports:unsubscribe": "checks the signed token",
+    "hosted-auth-notify": "checks our single-use, expiring link token (its secret in constant time)",
+    "connect-done": "a fixed page for an account's owner, naming no account",
 }
 SAMPLE = {"int": "1", "str": "x", "slug": "x", "path": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
 

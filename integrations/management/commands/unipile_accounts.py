@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.models import LinkedInAccount
-from integrations.services import account_sync
+from integrations.services import account_sync, accounts_to_sync
 from integrations.unipile import UnipileError
 
 
@@ -12,9 +11,8 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["sync"])
 
     def handle(self, *args, action, **options):
-        accounts = LinkedInAccount.objects.select_related("client").order_by("pk")
         try:
-            results = account_sync(accounts=accounts)
+            results = account_sync(accounts=accounts_to_sync())
         except (UnipileError, ValueError) as exc:
             raise CommandError(f"Unipile did not answer: {exc}") from None
         for result in results:
