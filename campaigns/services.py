@@ -5,9 +5,11 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from leads.models import ACTIVE_STATUSES, Lead
+from integrations import outbound
+from leads.models import ACTIVE_STATUSES, HOLD_STATUSES, Lead
 
 from .models import Campaign, OutboundAction, Step
 from .personalization import (
@@ -266,7 +268,20 @@ def _set_status(campaign: Campaign, allowed_from: set[str], to: str, verb: str) 
         locked.activated_at = timezone.now()
     locked.save(update_fields=["status", "activated_at"])
     campaign.status, campaign.activated_at = locked.status, locked.activated_at
+    if event_type := CAMPAIGN_EVENTS_OUT.get(to):
+        outbound.emit(
+            client_id=locked.client_id,
+            type=event_type,
+            data={"campaign": {"id": locked.pk, "name": locked.name, "status": locked.status}},
+        )
     return campaign
+
+
+CAMPAIGN_EVENTS_OUT = {
+    Campaign.Status.ACTIVE: "campaign.activated",
+    Campaign.Status.PAUSED: "campaign.paused",
+    Campaign.Status.COMPLETED: "campaign.completed",
+}
 
 
 @transaction.atomic
@@ -280,6 +295,25 @@ def campaign_activate(*, campaign: Campaign) -> Campaign:
         next_action_at=timezone.now()
     )
     return campaign
+
+
+def campaigns_complete_finished() -> list[Campaign]:
+    """Active campaigns whose every lead has finished (replied, completed, withdrawn, opted out...): completed.
+    Each one is its own transaction, under the campaign's lock, checked again there (a lead may have just come)."""
+    unfinished = Lead.objects.filter(campaign=OuterRef("pk"), status__in=[*ACTIVE_STATUSES, *HOLD_STATUSES])
+    candidates = Campaign.objects.filter(status=Campaign.Status.ACTIVE, leads__isnull=False).filter(~Exists(unfinished))
+    completed = []
+    for campaign in candidates.distinct():
+        with transaction.atomic():
+            locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+            if (
+                locked.status != Campaign.Status.ACTIVE
+                or Lead.objects.filter(campaign=locked, status__in=[*ACTIVE_STATUSES, *HOLD_STATUSES]).exists()
+            ):
+                continue
+            _set_status(campaign, {Campaign.Status.ACTIVE}, Campaign.Status.COMPLETED, "completed")
+            completed.append(campaign)
+    return completed
 
 
 @transaction.atomic

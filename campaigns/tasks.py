@@ -52,3 +52,10 @@ def sync_relations():
 @shared_task(ignore_result=True, soft_time_limit=1200, time_limit=1260)
 def sync_invitations():
     run_for_accounts(sync.sync_invitations, name="sync_invitations")
+
+
+@shared_task(ignore_result=True, soft_time_limit=120, time_limit=150)
+def complete_finished_campaigns():
+    from .services import campaigns_complete_finished
+
+    campaigns_complete_finished()

@@ -5,6 +5,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -15,7 +16,7 @@ from integrations.webhooks import BadPayload
 from leads.linkedin import InvalidLinkedInIdentifier, is_resolved_member_id, normalize_linkedin
 from leads.models import ACTIVE_STATUSES, Event, EventType, Lead, LeadStatus
 from leads.selectors import leads_of_person, pick_lead
-from leads.services import lead_pause, lead_transition
+from leads.services import lead_emit, lead_pause, lead_transition
 
 from .services import ingest_into_inbox
 
@@ -135,7 +136,12 @@ def ingest(message: IncomingMessage, *, source: str) -> Ingested:
     with transaction.atomic():
         result = _reply(message, source) if message.inbound else Ingested(_outbound(message))
         lead, _people = _lead_for(message)
-        ingest_into_inbox(message, lead=lead)
+        stored = ingest_into_inbox(message, lead=lead)
+        if result.new_reply and lead is not None:
+            # Written with the reply, once the conversation exists: its link goes out with the text.
+            conversation_url = f"{settings.PUBLIC_BASE_URL}/inbox/{stored.conversation_id}/" if stored else ""
+            reply = {"text": message.text, "sent_at": message.sent_at, "chat_id": message.chat_id}
+            lead_emit(lead=lead, type="lead.replied", data={"reply": reply, "conversation_url": conversation_url})
         return result
 
 

@@ -4,11 +4,13 @@ and the staff actions (assign, read, snooze, close, link, stop)."""
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from campaigns.models import OutboundAction, Step
+from integrations import outbound
 from integrations.models import LinkedInAccount
 from leads.linkedin import is_resolved_member_id
 from leads.models import ACTIVE_STATUSES, Lead
@@ -128,6 +130,20 @@ def message_record(
     except IntegrityError:
         return Message.objects.get(provider_message_id=provider_message_id), False
     _touch(conversation, message)
+    outbound.emit(
+        client_id=conversation.client_id,
+        type="message.received" if inbound else "message.sent",
+        data={
+            "message": {"id": message.pk, "text": text, "sent_at": sent_at, "sender_name": message.sender_name},
+            "conversation": {
+                "id": conversation.pk,
+                "chat_id": conversation.chat_id,
+                "lead_id": conversation.lead_id,
+                "url": f"{settings.PUBLIC_BASE_URL}/inbox/{conversation.pk}/",
+            },
+        },
+        lead_id=conversation.lead_id,
+    )
     return message, True
 
 
@@ -281,7 +297,22 @@ def conversation_assign(*, conversation: Conversation, user) -> Conversation:
     """Assign to a user (None: unassign). The user must be able to see the conversation's client."""
     if user is not None and not (user.is_active and may_client(user, conversation.client_id)):
         raise InboxActionRefused(NOT_ASSIGNABLE)
-    return _update(conversation, assignee=user)
+    with transaction.atomic():
+        conversation = _update(conversation, assignee=user)
+        outbound.emit(
+            client_id=conversation.client_id,
+            type="conversation.assigned",
+            data={
+                "conversation": {
+                    "id": conversation.pk,
+                    "lead_id": conversation.lead_id,
+                    "url": f"{settings.PUBLIC_BASE_URL}/inbox/{conversation.pk}/",
+                },
+                "assignee": {"id": user.pk, "username": user.get_username()} if user is not None else None,
+            },
+            lead_id=conversation.lead_id,
+        )
+    return conversation
 
 
 def conversation_snooze(*, conversation: Conversation, until: dt.datetime) -> Conversation:

@@ -31,11 +31,23 @@ from .models import (
     AccountNotice,
     AccountStatusChange,
     ActionKind,
+    EventDelivery,
     HostedAuthLink,
     LinkedInAccount,
     RateUsage,
     SyncState,
     WebhookDelivery,
+    WebhookEndpoint,
+)
+from .outbound import (
+    EVENT_TYPES,
+    UnsafeTarget,
+    check_target,
+    deliveries_replay,
+    endpoint_create,
+    endpoint_enable,
+    endpoint_ping,
+    endpoint_rotate_secret,
 )
 from .services import (
     AccountActionRefused,
@@ -652,3 +664,150 @@ class AccountNoticeAdmin(ClientScopedAdminMixin, ReadOnlyAdminMixin, admin.Model
     @admin.display(description="error")
     def short_error(self, obj):
         return truncated(obj.error, 80)
+
+
+class EndpointForm(forms.ModelForm):
+    """Saving an endpoint checks where it points (https, a public address) and the event types it asks for."""
+
+    events = forms.MultipleChoiceField(
+        choices=[(name, f"{name}: {text}") for name, text in EVENT_TYPES.items() if name != "ping"],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every event.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["client", "url", "description", "events", "enabled"]
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        try:
+            check_target(url)
+        except UnsafeTarget as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return url
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
+    client_level = MANAGE  # as in the API: a client's endpoints (and their secrets) are its admins' business
+    form = EndpointForm
+    list_display = ["url", "client", "enabled", "event_list", "consecutive_failures", "disabled_reason", "log_link"]
+    list_filter = ["enabled", "client"]
+    search_fields = ["url", "description", "client__name"]
+    list_select_related = ["client"]
+    readonly_fields = ["consecutive_failures", "disabled_reason", "previous_secret_expires_at", "created_at"]
+    actions = ["send_ping", "rotate_secret", "enable_endpoints"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "client"] if obj is not None else fields
+
+    @admin.display(description="events")
+    def event_list(self, obj):
+        return ", ".join(obj.events) if obj.events else "every event"
+
+    @admin.display(description="delivery log")
+    def log_link(self, obj):
+        url = reverse("admin:integrations_eventdelivery_changelist") + f"?endpoint__id__exact={obj.pk}"
+        return format_html('<a href="{}">Deliveries</a>', url)
+
+    def _secret_page(self, request, endpoint, title):
+        response = TemplateResponse(
+            request,
+            "admin/integrations/webhookendpoint/secret.html",
+            {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, "endpoint": endpoint},
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = endpoint_create(
+            client=form.cleaned_data["client"],
+            url=form.cleaned_data["url"],
+            events=form.cleaned_data["events"],
+            description=form.cleaned_data["description"],
+            enabled=form.cleaned_data["enabled"],
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        return None
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The secret is shown here, once, never in a message (a cookie) or a log.
+        return self._secret_page(request, obj, "Webhook endpoint added")
+
+    @admin.action(description="Send a test ping")
+    def send_ping(self, request, queryset):
+        for endpoint in queryset[:20]:
+            if not endpoint.enabled:
+                self.message_user(request, f"{endpoint}: disabled, nothing sent.", messages.WARNING)
+                continue
+            delivery = endpoint_ping(endpoint=endpoint)
+            if delivery.status == EventDelivery.Status.DELIVERED:
+                self.message_user(
+                    request,
+                    f"{endpoint}: ping delivered (HTTP {delivery.last_status_code}, {delivery.last_latency_ms} ms).",
+                )
+            else:
+                self.message_user(request, f"{endpoint}: ping failed ({delivery.last_error}).", messages.ERROR)
+
+    @admin.action(description="Rotate the secret (the old one stays valid for 24 hours)")
+    def rotate_secret(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Rotate one endpoint at a time: its new secret is shown once.", messages.ERROR)
+            return None
+        endpoint = endpoint_rotate_secret(endpoint=queryset.get())
+        return self._secret_page(request, endpoint, "New signing secret")
+
+    @admin.action(description="Enable again (after fixing the receiver)")
+    def enable_endpoints(self, request, queryset):
+        for endpoint in queryset:
+            endpoint_enable(endpoint=endpoint)
+        self.message_user(request, f"{queryset.count()} endpoint(s) enabled. Replay what they missed from the log.")
+
+
+@admin.register(EventDelivery)
+class EventDeliveryAdmin(ClientScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    client_field = "endpoint__client"
+    client_level = MANAGE
+    list_display = [
+        "created_at", "event_type", "endpoint", "status", "attempts", "last_status_code", "last_latency_ms",
+        "next_attempt_at", "short_error",
+    ]  # fmt: skip
+    list_filter = ["status", "event__type", "endpoint"]
+    list_select_related = ["event", "endpoint"]
+    search_fields = ["event__public_id", "endpoint__url"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ["replay"]
+    readonly_fields = [
+        "event", "endpoint", "status", "attempts", "next_attempt_at", "last_status_code", "last_error",
+        "last_latency_ms", "response_excerpt", "created_at", "delivered_at", "payload",
+    ]  # fmt: skip
+    exclude = ["lease_until", "order_key"]
+
+    @admin.display(description="event", ordering="event__type")
+    def event_type(self, obj):
+        return obj.event.type
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return truncated(obj.last_error, 60)
+
+    @admin.display(description="body sent")
+    def payload(self, obj):
+        return format_html(
+            '<pre style="white-space:pre-wrap">{}</pre>', json.dumps(obj.event.payload, indent=2, ensure_ascii=False)
+        )
+
+    @admin.action(description="Replay the selected deliveries (select all to replay a time range)")
+    def replay(self, request, queryset):
+        count = deliveries_replay(deliveries=queryset)
+        from .tasks import kick_outbound
+
+        kick_outbound()
+        self.message_user(request, f"{count} deliver{'y' if count == 1 else 'ies'} queued again.")

@@ -19,7 +19,16 @@ from outreach.api.views import ApiViewMixin
 from outreach.models import Client
 
 from .connect import ConnectRefused, hosted_link_request
-from .models import ActionKind, LinkedInAccount, RateUsage
+from .models import ActionKind, EventDelivery, LinkedInAccount, RateUsage, WebhookEndpoint
+from .outbound import (
+    EVENT_TYPES,
+    UnsafeTarget,
+    check_target,
+    deliveries_replay,
+    endpoint_create,
+    endpoint_ping,
+    endpoint_rotate_secret,
+)
 from .services import (
     AccountIdRefused,
     account_check_unipile_id,
@@ -344,3 +353,143 @@ class RateUsageViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         )
         usage.refresh_from_db()
         return Response(self.get_serializer(usage).data)
+
+
+class WebhookEndpointSerializer(StrictModelSerializer):
+    id = PkField()
+    client = IdField(queryset=Client.objects.none())
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=[name for name in EVENT_TYPES if name != "ping"]),
+        required=False,
+        help_text="Event types to receive; empty: every event.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id", "client", "url", "description", "events", "enabled", "consecutive_failures", "disabled_reason",
+            "created_at",
+        ]  # fmt: skip
+        read_only_fields = ["consecutive_failures", "disabled_reason", "created_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        view = self.context.get("view")
+        if view is not None:
+            fields["client"].queryset = view.scope(Client.objects.all(), MANAGE, field="pk")
+        if self.instance is not None:
+            fields["client"].read_only = True
+        return fields
+
+    def validate_url(self, value):
+        try:
+            check_target(value)
+        except UnsafeTarget as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(read_only=True, help_text="Shown once: sign-verification secret (whsec_…).")
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+
+
+class PingSerializer(serializers.Serializer):
+    delivered = serializers.BooleanField()
+    status_code = serializers.IntegerField(allow_null=True)
+    latency_ms = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField()
+
+
+class ReplaySerializer(serializers.Serializer):
+    since = serializers.DateTimeField(help_text="Replay the deliveries of events created from this time…")
+    until = serializers.DateTimeField(help_text="…until this time.")
+
+    def validate(self, attrs):
+        if attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError({"since": ["Must not be after until."]})
+        return attrs
+
+
+class ReplayedSerializer(serializers.Serializer):
+    replayed = serializers.IntegerField()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Webhook endpoints (the events a client's systems receive)"),
+    retrieve=extend_schema(summary="A webhook endpoint"),
+    create=extend_schema(
+        summary="Subscribe an endpoint (client admins); the answer carries its secret, once",
+        responses={201: WebhookEndpointCreatedSerializer},
+    ),
+    partial_update=extend_schema(summary="Change an endpoint (client admins)"),
+    update=extend_schema(summary="Replace an endpoint's settings (client admins)"),
+    destroy=extend_schema(summary="Remove an endpoint and its delivery log (client admins)"),
+)
+class WebhookEndpointViewSet(ApiViewMixin, viewsets.ModelViewSet):
+    serializer_class = WebhookEndpointSerializer
+    write_level = MANAGE
+    levels = {"list": MANAGE, "retrieve": MANAGE}
+    ordering = ["-id"]
+    ordering_fields = ["created_at", "id"]
+    search_fields = ["url", "description"]
+
+    def get_queryset(self):
+        return self.scope(WebhookEndpoint.objects.select_related("client"), MANAGE)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        endpoint = endpoint_create(
+            client=data["client"], url=data["url"], events=data.get("events", []),
+            description=data.get("description", ""), enabled=data.get("enabled", True),
+        )  # fmt: skip
+        return Response(
+            WebhookEndpointCreatedSerializer(endpoint, context=self.get_serializer_context()).data, status=201
+        )
+
+    @extend_schema(
+        summary="A new signing secret; the old one stays valid for 24 hours",
+        request=None,
+        responses=WebhookEndpointCreatedSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        endpoint = endpoint_rotate_secret(endpoint=self.get_object())
+        return Response(WebhookEndpointCreatedSerializer(endpoint, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Send a ping event now and say what the receiver answered", request=None, responses=PingSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        delivery = endpoint_ping(endpoint=self.get_object())
+        return Response(
+            PingSerializer(
+                {
+                    "delivered": delivery.status == EventDelivery.Status.DELIVERED,
+                    "status_code": delivery.last_status_code,
+                    "latency_ms": delivery.last_latency_ms,
+                    "error": delivery.last_error,
+                }
+            ).data
+        )
+
+    @extend_schema(
+        summary="Send again the deliveries of the events of a time range", request=ReplaySerializer,
+        responses=ReplayedSerializer,
+    )  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def replay(self, request, pk=None):
+        endpoint = self.get_object()
+        form = ReplaySerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        count = deliveries_replay(
+            deliveries=endpoint.deliveries.filter(
+                event__created_at__gte=form.validated_data["since"], event__created_at__lte=form.validated_data["until"]
+            )
+        )
+        return Response({"replayed": count})

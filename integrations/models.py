@@ -361,3 +361,97 @@ class AccountNotice(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.account} since {self.period_start:%Y-%m-%d %H:%M}"
+
+
+class WebhookEndpoint(models.Model):
+    """A client's subscription to our events: signed deliveries (Standard Webhooks) to its URL."""
+
+    client = models.ForeignKey("outreach.Client", on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField("URL", max_length=2000, help_text="https:// and a public address.")
+    description = models.CharField(max_length=300, blank=True)
+    events = models.JSONField(default=list, blank=True, help_text="Event types to send; empty: every event.")
+    enabled = models.BooleanField(default=True)
+    secret = models.CharField(max_length=100, editable=False)
+    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    disabled_reason = models.CharField(max_length=300, blank=True, editable=False)
+    created_at = models.DateTimeField(default=tz.now, editable=False)
+
+    class Meta:
+        verbose_name = "webhook endpoint"
+        ordering = ["client__name", "url"]
+
+    def __str__(self):
+        return f"{self.url} ({self.client})"
+
+    def wants(self, event_type: str) -> bool:
+        return not self.events or event_type in self.events or event_type == "ping"
+
+    def signing_secrets(self, now) -> list[str]:
+        """The secret, and during a rotation the previous one too: receivers accept either for 24 hours."""
+        secrets = [self.secret]
+        if self.previous_secret and self.previous_secret_expires_at and self.previous_secret_expires_at > now:
+            secrets.append(self.previous_secret)
+        return secrets
+
+
+class OutboxEvent(models.Model):
+    """An event for the outside world, written in the same transaction as the change it reports."""
+
+    public_id = models.CharField(max_length=40, unique=True, editable=False, help_text="The webhook-id header.")
+    client = models.ForeignKey("outreach.Client", on_delete=models.CASCADE, related_name="outbox_events")
+    type = models.CharField(max_length=40)
+    lead_id = models.BigIntegerField(null=True, blank=True, help_text="Events of one lead go out in order.")
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=tz.now, db_index=True)
+
+    class Meta:
+        verbose_name = "outbox event"
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.type} {self.public_id}"
+
+
+class EventDelivery(models.Model):
+    """One event to one endpoint: retried with backoff until delivered or given up; the delivery log."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed (gave up)"
+        CANCELLED = "cancelled", "Cancelled (endpoint disabled)"
+
+    OPEN_STATUSES = (Status.PENDING, Status.SENDING)
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    order_key = models.CharField(max_length=40, blank=True, help_text="The lead: its deliveries go in order.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=tz.now)
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="A worker is sending it until then.")
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    response_excerpt = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=tz.now, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "event delivery"
+        verbose_name_plural = "event deliveries"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="eventdelivery_due"),
+            models.Index(
+                fields=["endpoint", "order_key", "id"],
+                condition=models.Q(status__in=["pending", "sending"]),
+                name="eventdelivery_open_in_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event} to {self.endpoint_id} ({self.status})"

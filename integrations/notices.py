@@ -83,3 +83,34 @@ def account_notice_send(*, notice_id: int) -> AccountNotice:
     )
     notice.refresh_from_db()
     return notice
+
+
+def endpoint_disabled_email(*, endpoint_id: int, reason: str) -> None:
+    """Tell the client's operators that an endpoint stopped receiving events (once, when it is disabled)."""
+    from .models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.select_related("client").filter(pk=endpoint_id).first()
+    if endpoint is None or not mailer_configured():
+        return
+    client = endpoint.client
+    operators = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, memberships__client=client)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    recipients = list(dict.fromkeys([*client.notification_recipient_list, *operators]))
+    subject = f"Webhook endpoint disabled for {client}: {endpoint.url}"
+    text = (
+        f"Outreach stopped sending events to {endpoint.url} ({client}): {reason}.\n\n"
+        "Fix the receiver, enable the endpoint again in the admin, and replay the deliveries you need from its "
+        "delivery log.\n"
+    )
+    for recipient in recipients:
+        try:
+            send_email(
+                to=recipient, subject=subject, html=f"<p>{text}</p>", text=text,
+                idempotency_key=f"endpoint-disabled/{endpoint.pk}/{endpoint.disabled_reason[:40]}/{recipient}",
+            )  # fmt: skip
+        except MailError as exc:
+            logger.warning("endpoint-disabled email to %s failed: %s", recipient, exc)

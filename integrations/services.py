@@ -9,6 +9,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
+from . import outbound
 from .models import AccountNotice, AccountStatusChange, LinkedInAccount, RateUsage, SyncState
 from .unipile import NotFound, UnipileClient, UnipileError
 
@@ -196,7 +197,11 @@ def account_record_status(
     elif locked.paused and locked.pause_source == LinkedInAccount.PauseSource.STATUS:
         account_resume(account=account)
         message += ", resumed"
+    account_data = {"account": {"id": locked.pk, "name": locked.name, "status": status, "previous": previous}}
+    if working and locked.disconnected_since is not None:
+        outbound.emit(client_id=locked.client_id, type="account.reconnected", data=account_data)
     if fields.get("disconnected_since") and fields["disconnected_since"] == when:
+        outbound.emit(client_id=locked.client_id, type="account.disconnected", data=account_data)
         notice, created = AccountNotice.objects.get_or_create(
             account=locked, kind=AccountNotice.Kind.DISCONNECTED, period_start=when
         )

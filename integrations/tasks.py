@@ -47,3 +47,29 @@ def sync_accounts():
     accounts = accounts_to_sync()
     if accounts:
         account_sync(accounts=accounts)
+
+
+OUTBOUND_BUDGET_SECONDS = 45
+
+
+@shared_task(ignore_result=True, soft_time_limit=55, time_limit=60)
+def dispatch_outbound_webhooks():
+    """Send due outbound webhook deliveries until none is left (or the time budget is spent)."""
+    from .outbound import dispatch
+
+    started = time.monotonic()
+    while time.monotonic() - started < OUTBOUND_BUDGET_SECONDS:
+        if not dispatch(limit=200).ids:
+            return
+
+
+_last_outbound_kick = {"second": 0}
+
+
+def kick_outbound():
+    """After a commit that wrote events: a dispatch soon (at most one publish per second and process; beat
+    sweeps every 10 s as well)."""
+    second = int(time.time())
+    if _last_outbound_kick["second"] != second:
+        _last_outbound_kick["second"] = second
+        dispatch_outbound_webhooks.delay()

@@ -19,6 +19,8 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations import outbound
+from integrations.models import WebhookEndpoint
 from outreach.unstorable import unstorable_in
 
 from .dnc import DncMatcher
@@ -318,25 +320,52 @@ def summarize(results: Iterable[RowResult], *, keep_rows: int) -> ImportSummary:
     return summary
 
 
+def lead_payload_of(lead: Lead) -> dict:
+    """A lead as outbound webhooks show it (ids become strings on the way out)."""
+    return {
+        "id": lead.pk, "campaign_id": lead.campaign_id, "status": lead.status, "first_name": lead.first_name,
+        "last_name": lead.last_name, "company": lead.company, "title": lead.title, "email": lead.email,
+        "linkedin_url": lead.linkedin_url, "public_identifier": lead.public_identifier,
+    }  # fmt: skip
+
+
 @transaction.atomic
 def import_records(campaign, results: Iterable[RowResult], *, keep_rows: int = 0) -> ImportSummary:
     """Create the NEW leads among classified results, in batches, all or nothing."""
     summary = ImportSummary()
     pending: list[Lead] = []
+    # Subscribers of lead.imported get one event per new lead, written with the leads (read once per import).
+    subscribers = [
+        e
+        for e in WebhookEndpoint.objects.filter(client_id=campaign.client_id, enabled=True)
+        if e.wants("lead.imported")
+    ]
+
+    def create(batch: list[Lead]) -> None:
+        created = Lead.objects.bulk_create(batch)
+        summary.created += len(batch)
+        for lead in created if subscribers else ():
+            lead.campaign = campaign
+            outbound.emit(
+                client_id=campaign.client_id,
+                type="lead.imported",
+                data={"lead": lead_payload_of(lead)},
+                lead_id=lead.pk,
+                endpoints=subscribers,
+            )
+
     for result in results:
         summary.total += 1
         summary.counts[result.outcome] += 1
         if result.outcome == Outcome.NEW:
             pending.append(result.lead)
             if len(pending) >= BATCH_SIZE:
-                Lead.objects.bulk_create(pending)
-                summary.created += len(pending)
+                create(pending)
                 pending = []
         if len(summary.rows) < keep_rows:
             summary.rows.append(result)
     if pending:
-        Lead.objects.bulk_create(pending)
-        summary.created += len(pending)
+        create(pending)
     if campaign.status == "active":
         # Leads added to a running campaign are due now; the planner picks them up.
         Lead.objects.filter(campaign=campaign, status=LeadStatus.PENDING, next_action_at__isnull=True).update(

@@ -4,8 +4,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations import outbound
+
 from .dnc import DncEntry, dnc_entries_for_lead, dnc_leads_matching, dnc_parse
-from .importing import Outcome, classify, import_records
+from .importing import Outcome, classify, import_records, lead_payload_of
 from .models import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,
@@ -38,6 +40,27 @@ class InvalidTransition(Exception):
 
 class LeadActionRefused(Exception):
     """An operator action that does not apply to this lead; the message says why."""
+
+
+# The outbound webhook event (besides lead.status_changed) a status change is. lead.replied is written where the
+# reply is known (inbox ingestion), with its text.
+EVENT_OUT_FOR_STATUS = {
+    LeadStatus.INVITED: "lead.invited",
+    LeadStatus.CONNECTED: "lead.connected",
+    LeadStatus.MESSAGED: "lead.messaged",
+    LeadStatus.OPTED_OUT: "lead.opted_out",
+    LeadStatus.DO_NOT_CONTACT: "lead.opted_out",
+}
+
+
+def lead_emit(*, lead: Lead, type: str, data: dict | None = None) -> None:
+    """An outbound webhook event about a lead, in the caller's transaction (integrations.outbound)."""
+    outbound.emit(
+        client_id=lead.campaign.client_id,
+        type=type,
+        data={"lead": lead_payload_of(lead), **(data or {})},
+        lead_id=lead.pk,
+    )
 
 
 def _lock(lead: Lead) -> Lead:
@@ -101,6 +124,10 @@ def lead_transition(
             **data,
         },
     )
+    change = {"from": from_status, "to": to.value, "reason": reason, "at": when}
+    lead_emit(lead=locked, type="lead.status_changed", data=change)
+    if event_type := EVENT_OUT_FOR_STATUS.get(to):
+        lead_emit(lead=locked, type=event_type, data=change)
     if to in FINAL_STATUSES:
         # Replies typed by staff still go out, unless the person asked not to be contacted at all.
         lead_stopped.send(

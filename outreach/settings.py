@@ -326,7 +326,10 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "outreach.api.schema.add_error_responses",
+        "integrations.webhook_schema.webhooks_as_extension",
     ],
+    # One import string per outbound webhook type (integrations.webhook_schema; a test keeps the count right).
+    "WEBHOOKS": [f"integrations.webhook_schema.WEBHOOK_{number:02d}" for number in range(16)],
 }
 
 # Integrations: each turns on only when its variable is set.
@@ -381,6 +384,14 @@ FREE_ACCOUNT_WEEKLY_INVITES = env_int("FREE_ACCOUNT_WEEKLY_INVITES", 80, minimum
 PENDING_INVITE_STALE_DAYS = env_int("PENDING_INVITE_STALE_DAYS", 21, minimum=1)
 # InMail credits read from Unipile are trusted this long before they are asked again.
 INMAIL_CREDITS_TTL_MINUTES = env_int("INMAIL_CREDITS_TTL_MINUTES", 60, minimum=1)
+# Outbound webhooks: plain http and private addresses (a local receiver) only for development and tests.
+OUTBOUND_WEBHOOKS_ALLOW_INSECURE = env_bool("OUTBOUND_WEBHOOKS_ALLOW_INSECURE", False)
+if OUTBOUND_WEBHOOKS_ALLOW_INSECURE and not (DEBUG or TESTING):
+    raise ImproperlyConfigured(
+        "OUTBOUND_WEBHOOKS_ALLOW_INSECURE=true is refused when DEBUG is off: webhooks would reach private addresses."
+    )
+# An endpoint is disabled (and the client's operators emailed) after this many failed attempts in a row.
+OUTBOUND_WEBHOOK_DISABLE_AFTER_FAILURES = env_int("OUTBOUND_WEBHOOK_DISABLE_AFTER_FAILURES", 100, minimum=1)
 # Hosted-auth links (connect and reconnect) live this long, and never past Unipile's daily restart (UTC hour).
 HOSTED_AUTH_LINK_MINUTES = env_int("HOSTED_AUTH_LINK_MINUTES", 60, minimum=5)
 UNIPILE_DAILY_RESTART_UTC_HOUR = env_int("UNIPILE_DAILY_RESTART_UTC_HOUR", 0, minimum=0)
@@ -401,6 +412,15 @@ def env_minutes_ladder(name: str, default: str) -> tuple[float, ...]:
     if not steps or any(step <= 0 for step in steps):
         raise ImproperlyConfigured(f"{name}={raw!r} needs at least one positive number of minutes, like 5,15,60.")
     return steps
+
+
+# The waits between attempts of one delivery (seconds, jittered ±20 %): about three days in all, then it is given up.
+OUTBOUND_WEBHOOK_RETRY_SECONDS = tuple(
+    round(minutes * 60)
+    for minutes in env_minutes_ladder(
+        "OUTBOUND_WEBHOOK_RETRY_MINUTES", "0.0833,0.5,2,10,30,60,120,240,480,720,720,720,720,720"
+    )
+)
 
 
 # A 429 is about the account: it sends nothing for a cool-down (Retry-After when LinkedIn gives one, else
@@ -448,12 +468,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 OUTREACH_PERIODIC_TASKS = {
     "outreach: heartbeat": ("outreach.tasks.heartbeat", 60),
     "integrations: process pending webhooks": ("integrations.tasks.process_pending_webhooks", 30),
+    "integrations: send outbound webhooks": ("integrations.tasks.dispatch_outbound_webhooks", 10),
     "campaigns: plan queue": ("campaigns.tasks.plan_queue", 60),
     "campaigns: send queue": ("campaigns.tasks.send_queue", 60),
     # Every 5 h 17 min: a few times a day, never at the same clock time (LinkedIn watches regular patterns).
     "campaigns: withdraw stale invitations": ("campaigns.tasks.withdraw_stale", 5 * 3600 + 17 * 60),
     "campaigns: sync relations": ("campaigns.tasks.sync_relations", 2 * 3600 + 53 * 60),
     "campaigns: sync invitations": ("campaigns.tasks.sync_invitations", 6 * 3600 + 7 * 60),
+    "campaigns: complete finished campaigns": ("campaigns.tasks.complete_finished_campaigns", 3600),
     # Status, own id, kind and premium of every account: a backstop for a missed account_status webhook.
     "integrations: sync accounts": ("integrations.tasks.sync_accounts", 4 * 3600 + 41 * 60),
     # The backstop for a missed reply webhook: a reply is caught within this interval.
@@ -467,11 +489,13 @@ OUTREACH_PERIODIC_TASKS = {
 OUTREACH_PERIODIC_COMMANDS = {
     "outreach.tasks.heartbeat": "heartbeat",
     "integrations.tasks.process_pending_webhooks": "process_webhooks",
+    "integrations.tasks.dispatch_outbound_webhooks": "dispatch_webhooks",
     "campaigns.tasks.plan_queue": "plan_queue",
     "campaigns.tasks.send_queue": "send_queue",
     "campaigns.tasks.withdraw_stale": "withdraw_stale_invitations",
     "campaigns.tasks.sync_relations": "sync_relations",
     "campaigns.tasks.sync_invitations": "sync_invitations",
+    "campaigns.tasks.complete_finished_campaigns": "complete_campaigns",
     "integrations.tasks.sync_accounts": "sync_accounts",
     "inbox.tasks.poll_replies": "poll_replies",
     "inbox.tasks.wake_snoozed": "wake_snoozed",

@@ -8,7 +8,7 @@ from rest_framework.routers import SimpleRouter
 from campaigns.api import CampaignViewSet
 from campaigns.lead_api import LeadViewSet
 from inbox.api import ConversationViewSet, CountersView
-from integrations.api import LinkedInAccountViewSet, RateUsageViewSet
+from integrations.api import LinkedInAccountViewSet, RateUsageViewSet, WebhookEndpointViewSet
 from leads.api import DoNotContactViewSet, EventViewSet
 from outreach.views import not_found
 from reports.api import (
@@ -34,6 +34,7 @@ router.register("clients", ClientViewSet, basename="client")
 router.register("memberships", MembershipViewSet, basename="membership")
 router.register("linkedin-accounts", LinkedInAccountViewSet, basename="linkedin-account")
 router.register("rate-usage", RateUsageViewSet, basename="rate-usage")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("do-not-contact", DoNotContactViewSet, basename="do-not-contact")

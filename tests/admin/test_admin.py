@@ -81,6 +81,11 @@ def data(campaign, account, sandbox):
         public_id="abc123", secret_digest="0" * 64, kind="create", client=campaign.client,
         url="https://example.com/link", expires_at=timezone.now(),
     )  # fmt: skip
+    from integrations.models import WebhookEndpoint
+    from integrations.outbound import emit, new_secret
+
+    WebhookEndpoint.objects.create(client=campaign.client, url="https://hooks.example.com/in", secret=new_secret())
+    emit(client_id=campaign.client_id, type="ping", data={"message": "=1+1"})
     SandboxHostedLink.objects.create(id="hl_1", name="x", notify_url="http://127.0.0.1:9/n", expires_at=timezone.now())
     return lead
 

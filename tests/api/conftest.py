@@ -25,6 +25,7 @@ class Side:
     dnc: object
     membership: object
     conversation: object
+    endpoint: object
 
 
 def _side(name: str, admin_user) -> Side:
@@ -50,7 +51,13 @@ def _side(name: str, admin_user) -> Side:
         provider_message_id=f"msg-{name}",
         sent_at=timezone.now(),
     )
-    return Side(client, account, campaign, lead, event, usage, dnc, membership, conversation)
+    from integrations.models import WebhookEndpoint
+    from integrations.outbound import new_secret
+
+    endpoint = WebhookEndpoint.objects.create(
+        client=client, url=f"https://hooks.{name.lower()}.example/in", secret=new_secret(), description="CRM"
+    )
+    return Side(client, account, campaign, lead, event, usage, dnc, membership, conversation, endpoint)
 
 
 @pytest.fixture

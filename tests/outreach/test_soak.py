@@ -96,3 +96,31 @@ def test_an_account_status_that_is_not_the_last_event_is_found(soak_run):
     SandboxAccount.objects.filter(pk=sandbox_account.pk).update(status="CREDENTIALS")
     problems, out = _check(client)
     assert problems == 1 and "account status not the last event" in out and "Outreach says OK" in out
+
+
+class _Receiver:
+    def __init__(self, arrivals):
+        self.arrivals, self.accepted, self.refused, self.bad_signatures = arrivals, list(arrivals), 4, 0
+
+    def first_arrivals(self):
+        return dict(self.arrivals)
+
+    def stop(self):
+        pass
+
+
+def test_lost_and_out_of_order_outbound_events_are_found(soak_run):
+    from integrations.models import OutboxEvent
+
+    client = soak_run[0]
+    for n, lead in enumerate([7, 7, 8, 7]):
+        OutboxEvent.objects.create(public_id=f"evt_{n}", client=client, type="lead.status_changed", lead_id=lead,
+                                   payload={})  # fmt: skip
+    out = io.StringIO()
+    command = Command(stdout=out)
+    # evt_1 arrived before evt_0 (the same lead), evt_3 never arrived.
+    command.receiver = _Receiver({"evt_0": (10.0, "7"), "evt_1": (9.0, "7"), "evt_2": (11.0, "8")})
+    assert command._check_outbound() == 2
+    assert "never delivered" in out.getvalue() and "evt_3" in out.getvalue() and "out of order" in out.getvalue()
+    command.receiver = _Receiver({"evt_0": (1.0, "7"), "evt_1": (2.0, "7"), "evt_2": (1.5, "8"), "evt_3": (3.0, "7")})
+    assert command._check_outbound() == 0

@@ -111,7 +111,7 @@ def api_level(method: str, path: str) -> int:
     do-not-contact list; admin also manages clients, accounts, memberships and limits; creating and
     deleting clients is for staff superusers."""
     resource = path.removeprefix("/api/v1/")
-    if resource.startswith("memberships"):
+    if resource.startswith(("memberships", "webhook-endpoints")):
         return MANAGE
     if method == "get":
         return READ
@@ -128,7 +128,7 @@ def api_sample(cast, path: str) -> str:
         "clients": a.client, "memberships": a.membership, "linkedin-accounts": a.account, "rate-usage": a.usage,
         "campaigns": a.campaign, "leads": a.lead, "do-not-contact": a.dnc, "events": a.event,
         "inbox/conversations": a.conversation, "reports/campaigns": a.campaign, "reports/accounts": a.account,
-        "reports/clients": a.client,
+        "reports/clients": a.client, "webhook-endpoints": a.endpoint,
     }  # fmt: skip
     resource = path.removeprefix("/api/v1/").split("/{id}")[0]
     return path.replace("{id}", str(ids[resource].pk))
@@ -144,8 +144,8 @@ def api_expected(role: str, method: str, path: str):
     if path in ("/api/v1/schema/", "/api/v1/inbox/counters"):
         return 200
     if detail:
-        if mine == 0 or (path.startswith("/api/v1/memberships") and mine < MANAGE):
-            return 404  # another client's object does not exist for them; memberships only for admins
+        if mine == 0 or (path.startswith(("/api/v1/memberships", "/api/v1/webhook-endpoints")) and mine < MANAGE):
+            return 404  # another client's object does not exist for them; memberships and endpoints: admins only
         return OK if mine >= level else 403
     if method == "get":
         return 200 if anywhere >= level or level == READ else 403
@@ -252,6 +252,7 @@ def admin_sample_objects(cast):
         "inbox.message": Message.objects.filter(conversation=conversation).first(),
         "inbox.participant": Participant.objects.filter(conversation=conversation).first(),
         "reports.reportdelivery": ReportDelivery.objects.get(client=a.client),
+        "integrations.webhookendpoint": a.endpoint,
         "reports.reportoptout": ReportOptOut.objects.get(client=a.client),
     }  # fmt: skip
 

@@ -17,6 +17,7 @@ FULL = [
     ("inbox", "bench_inbox", {"conversations": 100_000, "messages": 1_000_000, "requests": 60}),
     ("reports", "bench_reports", {"events": 5_000_000, "runs": 15}),
     ("outreach", "bench_api", {"requests": 500, "rounds": 5}),
+    ("integrations", "bench_outbound", {"events": 5000, "rate": 200, "seconds": 15}),
 ]
 QUICK = [
     ("leads", "bench_import", {"rows": 500}),
@@ -25,6 +26,7 @@ QUICK = [
     ("inbox", "bench_inbox", {"conversations": 200, "messages": 600, "requests": 5}),
     ("reports", "bench_reports", {"events": 5_000, "runs": 3}),
     ("outreach", "bench_api", {"requests": 20, "rounds": 1}),
+    ("integrations", "bench_outbound", {"events": 50, "rate": 20, "seconds": 1}),
 ]
 
 

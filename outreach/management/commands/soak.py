@@ -11,7 +11,9 @@ minutes of soak are days of traffic. At the end everything stops, the reconcilia
 - actions that reached a person twice (same invitation, same step text in a chat): zero;
 - replies the sandbox's people wrote that Outreach does not have: zero;
 - webhook deliveries the sandbox made that Outreach did not store: zero;
-- leads stuck without a reason (due long ago, nothing queued, no error): zero.
+- leads stuck without a reason (due long ago, nothing queued, no error): zero;
+- outbound webhook events (to a local receiver that answers 500 to 30 % of requests and checks every
+  signature) that never got through, or whose lead's events arrived out of order: zero.
 """
 
 import datetime as dt
@@ -42,7 +44,9 @@ FAST_INTERVALS = {
     "inbox: poll replies": 45,
     "campaigns: sync relations": 60,
     "campaigns: sync invitations": 90,
+    "integrations: send outbound webhooks": 2,
 }
+RECEIVER_FAIL_RATE = 0.3
 
 
 def _free_port() -> int:
@@ -92,10 +96,15 @@ class Command(BaseCommand):
             "SEND_CLAIM_STALE_SECONDS": "60",
             # The ladder shortened to the soak's 10 minutes; the check holds every send to it.
             "RATE_LIMIT_COOLDOWN_MINUTES": ",".join(str(m) for m in SOAK_COOLDOWN_MINUTES),
+            # Outbound webhooks to the soak's own receiver on loopback, retried within seconds, not days.
+            "OUTBOUND_WEBHOOKS_ALLOW_INSECURE": "true",
+            "OUTBOUND_WEBHOOK_RETRY_MINUTES": ",".join(["0.05"] * 20),
+            "OUTBOUND_WEBHOOK_DISABLE_AFTER_FAILURES": "100000",
         }
         os.environ.update({k: env[k] for k in ("PUBLIC_BASE_URL", "UNIPILE_WEBHOOK_SECRET")})
         settings.PUBLIC_BASE_URL = base
         settings.UNIPILE_WEBHOOK_SECRET = env["UNIPILE_WEBHOOK_SECRET"]
+        settings.OUTBOUND_WEBHOOKS_ALLOW_INSECURE = True
         call_command("migrate", verbosity=0)
         self._setup(accounts, leads, fault_rate)
         started = timezone.now()
@@ -105,7 +114,7 @@ class Command(BaseCommand):
         finally:
             self._stop(processes)
         self._settle()
-        problems = self._check(started)
+        problems = self._check(started) + self._check_outbound()
         if problems:
             raise CommandError(f"The soak found {problems} problem(s); see above.")
         self.stdout.write(
@@ -153,6 +162,12 @@ class Command(BaseCommand):
             },
         )
         client = Client.objects.create(name="Soak", slug=SOAK_SLUG, timezone="UTC")
+        from bench.receiver import Receiver
+        from integrations.outbound import endpoint_create
+
+        endpoint = endpoint_create(client=client, url="http://127.0.0.1:1/placeholder", events=[])
+        self.receiver = Receiver(secret=endpoint.secret, fail_rate=RECEIVER_FAIL_RATE).start()
+        type(endpoint).objects.filter(pk=endpoint.pk).update(url=self.receiver.url)
         senders = []
         for n in range(accounts):
             provider_id = f"ACoAASoakSender{n:04d}"
@@ -367,6 +382,7 @@ class Command(BaseCommand):
                 pass
             for account in LinkedInAccount.objects.filter(client__slug=SOAK_SLUG):
                 poll_replies(account=account)
+            self._drain_outbound()
             stuck = WebhookDelivery.objects.filter(status="received").count()
             self.stdout.write(
                 f"Settled: {len(accounts_with_work(timezone.now()))} account(s) with work left, {stuck} webhook(s) unprocessed."
@@ -375,7 +391,57 @@ class Command(BaseCommand):
             self._web.terminate()
             self._web.wait(timeout=30)
 
+    def _drain_outbound(self) -> None:
+        """Outbound deliveries still open (a killed worker's lease, a retry due): sent until none is left."""
+        from integrations.models import EventDelivery
+        from integrations.outbound import dispatch
+
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            open_ = EventDelivery.objects.filter(status__in=EventDelivery.OPEN_STATUSES)
+            if not open_.exists():
+                return
+            if not dispatch(now=timezone.now() + dt.timedelta(minutes=5), limit=500).ids:
+                time.sleep(0.5)
+
     # --- checks ---------------------------------------------------------------------------------
+
+    def _check_outbound(self) -> int:
+        """Every event was accepted by the receiver at least once; a lead's events arrived in the order written."""
+        from integrations.models import EventDelivery, OutboxEvent
+
+        receiver = getattr(self, "receiver", None)
+        if receiver is None:
+            self.stdout.write("Outbound webhooks: not checked (the receiver lives only during a run).")
+            return 0
+        try:
+            first = receiver.first_arrivals()
+            events = list(
+                OutboxEvent.objects.filter(client__slug=SOAK_SLUG).order_by("id").values_list("public_id", "lead_id")
+            )
+            lost = [public_id for public_id, _lead in events if public_id not in first]
+            order_broken = []
+            last_seen: dict[int, float] = {}
+            for public_id, lead_id in events:
+                if lead_id is None or public_id not in first:
+                    continue
+                arrival = first[public_id][0]
+                if arrival < last_seen.get(lead_id, 0):
+                    order_broken.append(public_id)
+                last_seen[lead_id] = max(arrival, last_seen.get(lead_id, 0))
+            given_up = EventDelivery.objects.filter(event__client__slug=SOAK_SLUG, status__in=["failed", "cancelled"])
+            self.stdout.write(
+                f"Outbound webhooks: {len(events)} events, {len(receiver.accepted)} accepted deliveries "
+                f"({len(receiver.accepted) - len(first)} duplicates), {receiver.refused} refused on purpose, "
+                f"{receiver.bad_signatures} bad signatures."
+            )
+            problems = self._report("outbound events never delivered", lost, "event ids")
+            problems += self._report("outbound events out of order for their lead", order_broken, "event ids")
+            problems += self._report("outbound deliveries given up", list(given_up.values_list("pk", flat=True)), "ids")
+            problems += self._report("outbound deliveries with a bad signature", [1] * receiver.bad_signatures, "count")
+            return problems
+        finally:
+            receiver.stop()
 
     def _check(self, started) -> int:
         from campaigns.models import OutboundAction
