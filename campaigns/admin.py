@@ -11,7 +11,7 @@ from leads.models import ACTIVE_STATUSES, Lead, LeadStatus
 from outreach.admin_utils import ClientScopedAdminMixin, ReadOnlyAdminMixin, require_client, run_bulk, truncated
 from outreach.tenancy import READ
 
-from . import lead_admin  # noqa: F401  registers the lead pages
+from . import lead_admin, source_admin  # noqa: F401  registers the lead and lead-source pages
 from .models import Campaign, OutboundAction, Step
 from .personalization import INVITE_NOTE_LIMIT
 from .services import (

@@ -49,6 +49,7 @@ from .services import (
     campaign_update,
     step_problems,
 )
+from .source_api import CampaignSourcesMixin
 
 MAX_STEPS = 20
 
@@ -310,7 +311,7 @@ def _merged(campaign, records, invalid):
     update=extend_schema(summary="Replace a campaign's settings"),
     destroy=extend_schema(summary="Delete a draft campaign (archive the others)"),
 )
-class CampaignViewSet(ApiViewMixin, viewsets.ModelViewSet):
+class CampaignViewSet(CampaignSourcesMixin, ApiViewMixin, viewsets.ModelViewSet):
     serializer_class = CampaignSerializer
     filterset_class = CampaignFilter
     ordering = ["-id"]

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import holidays
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -203,3 +204,90 @@ class OutboundAction(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} #{self.pk}"
+
+
+class LeadSource(models.Model):
+    """Leads from LinkedIn: a people search, a Sales Navigator search or lead list, or a post's engagers,
+    read page by page by one account inside its read budget and imported through the CSV import's checks."""
+
+    class Kind(models.TextChoices):
+        SEARCH = "search", "LinkedIn people search"
+        SALES_NAVIGATOR_SEARCH = "sales_navigator_search", "Sales Navigator search"
+        SALES_NAVIGATOR_LIST = "sales_navigator_list", "Sales Navigator lead list"
+        POST_REACTIONS = "post_reactions", "People who reacted to a post"
+        POST_COMMENTS = "post_comments", "People who commented on a post"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        CANCELLED = "cancelled", "Cancelled"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Stopped by an error"
+
+    class FirstDegree(models.TextChoices):
+        SKIP = "skip", "Skip them"
+        IMPORT = "import", "Import them (the invitation is skipped, messages follow)"
+
+    OPEN_STATUSES = (Status.RUNNING, Status.PAUSED)
+    SALES_NAVIGATOR_KINDS = (Kind.SALES_NAVIGATOR_SEARCH, Kind.SALES_NAVIGATOR_LIST)
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="sources")
+    account = models.ForeignKey(
+        "integrations.LinkedInAccount", on_delete=models.PROTECT, related_name="lead_sources",
+        help_text="The account that reads the results (its daily read budget is spent).",
+    )  # fmt: skip
+    kind = models.CharField(max_length=30, choices=Kind.choices, editable=False)
+    url = models.URLField("LinkedIn URL", max_length=2000)
+    key = models.CharField(max_length=300, editable=False, help_text="What the URL points at, normalized.")
+    max_leads = models.PositiveIntegerField(default=500, validators=[MaxValueValidator(10000)])
+    first_degree = models.CharField(max_length=10, choices=FirstDegree.choices, default=FirstDegree.SKIP)
+    working_hours_only = models.BooleanField(default=False, help_text="Read only inside the campaign's working hours.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING, editable=False)
+    stop_reason = models.CharField(max_length=300, blank=True, editable=False)
+    cursor = models.TextField(blank=True, editable=False)
+    pages_read = models.PositiveIntegerField(default=0, editable=False)
+    found = models.PositiveIntegerField(default=0, editable=False)
+    imported = models.PositiveIntegerField(default=0, editable=False)
+    skipped = models.JSONField(default=dict, blank=True, editable=False, help_text="Skipped people by reason.")
+    next_run_at = models.DateTimeField(default=tz.now, editable=False)
+    runs = models.PositiveSmallIntegerField(default=1, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=tz.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "lead source"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_run_at"], name="leadsource_due")]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "key"], name="leadsource_unique_campaign_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.campaign}"
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+class LeadSourcePerson(models.Model):
+    """Everyone a source found, once, with what became of them: a re-run skips them (nobody twice)."""
+
+    source = models.ForeignKey(LeadSource, on_delete=models.CASCADE, related_name="people")
+    provider_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True)
+    outcome = models.CharField(max_length=30)
+    reason = models.CharField(max_length=300, blank=True)
+    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    found_at = models.DateTimeField(default=tz.now)
+
+    class Meta:
+        verbose_name = "person found"
+        verbose_name_plural = "people found"
+        constraints = [models.UniqueConstraint(fields=["source", "provider_id"], name="leadsourceperson_unique_person")]
+
+    def __str__(self):
+        return f"{self.name or self.provider_id}: {self.outcome}"

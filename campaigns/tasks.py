@@ -59,3 +59,12 @@ def complete_finished_campaigns():
     from .services import campaigns_complete_finished
 
     campaigns_complete_finished()
+
+
+@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
+def run_lead_sources():
+    """One page of every due lead source (each source waits its own jittered pause between pages)."""
+    from .sources import due_sources, lead_source_run
+
+    for source_id in due_sources(timezone.now()):
+        lead_source_run(source_id=source_id)

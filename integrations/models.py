@@ -14,6 +14,7 @@ class ActionKind(models.TextChoices):
     MESSAGE = "message", "Message"
     INMAIL = "inmail", "InMail"
     VISIT = "visit", "Profile visit"
+    READ = "read", "Profile read (lead sourcing)"
 
 
 class LinkedInAccount(models.Model):
@@ -81,6 +82,14 @@ class LinkedInAccount(models.Model):
     daily_inmail_limit = models.PositiveSmallIntegerField(
         "InMails per day", default=30, validators=[MaxValueValidator(100)]
     )
+    daily_read_limit = models.PositiveSmallIntegerField(
+        "profile reads per day",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(2500)],
+        help_text="Search pages and profiles read for lead sourcing (each person counts). Empty: "
+        "80 for classic accounts, 300 with Sales Navigator or Recruiter (settings READ_LIMIT_*).",
+    )
     max_pending_invitations = models.PositiveSmallIntegerField(
         "pending invitations at most",
         default=500,
@@ -140,7 +149,14 @@ class LinkedInAccount(models.Model):
             ActionKind.MESSAGE: self.daily_message_limit,
             ActionKind.INMAIL: self.daily_inmail_limit,
             ActionKind.VISIT: self.daily_visit_limit,
+            ActionKind.READ: self.read_limit,
         }[kind]
+
+    @property
+    def read_limit(self) -> int:
+        if self.daily_read_limit is not None:
+            return self.daily_read_limit
+        return settings.READ_LIMIT_CLASSIC if self.kind == self.Kind.CLASSIC else settings.READ_LIMIT_PREMIUM
 
     def cap_of_day(self, kind: str, day: dt.date) -> int:
         """Today's cap of a kind: the account's limit, ramped up from its warm-up start (new accounts start low
@@ -187,6 +203,7 @@ class RateUsage(models.Model):
     messages = models.PositiveIntegerField(default=0)
     inmails = models.PositiveIntegerField(default=0)
     visits = models.PositiveIntegerField(default=0)
+    reads = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     COUNTER_FOR_KIND = {
@@ -194,6 +211,7 @@ class RateUsage(models.Model):
         ActionKind.MESSAGE: "messages",
         ActionKind.INMAIL: "inmails",
         ActionKind.VISIT: "visits",
+        ActionKind.READ: "reads",
     }
 
     class Meta:

@@ -398,6 +398,55 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Person:
+    """A person in a search, a lead list or a post's engagers (field names vary by endpoint: read defensively)."""
+
+    provider_id: str
+    public_identifier: str
+    first_name: str
+    last_name: str
+    headline: str
+    location: str
+    network_distance: str  # FIRST_DEGREE, SECOND_DEGREE, THIRD_DEGREE, OUT_OF_NETWORK or ""
+    company: str
+    title: str
+
+    @property
+    def is_first_degree(self) -> bool:
+        return self.network_distance in ("FIRST_DEGREE", "DISTANCE_1")
+
+    @classmethod
+    def parse(cls, data: dict) -> "Person":
+        author = data.get("author") if isinstance(data.get("author"), dict) else None
+        if author:  # comments and reactions carry the person under "author"
+            data = author
+        name = str(data.get("name") or "").strip()
+        first, _, last = name.partition(" ")
+        provider_id = str(data.get("provider_id") or data.get("member_id") or data.get("id") or "")
+        if not provider_id:
+            raise InvalidResponse("a person without an id")
+        position = data.get("current_positions") or []
+        current = position[0] if isinstance(position, list) and position and isinstance(position[0], dict) else {}
+        return cls(
+            provider_id=provider_id,
+            public_identifier=str(data.get("public_identifier") or ""),
+            first_name=str(data.get("first_name") or first),
+            last_name=str(data.get("last_name") or last),
+            headline=str(data.get("headline") or ""),
+            location=str(data.get("location") or ""),
+            network_distance=str(data.get("network_distance") or ""),
+            company=str(current.get("company") or ""),
+            title=str(current.get("role") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    people: list[Person]
+    cursor: str  # "" at the end
+
+
+@dataclass(frozen=True)
 class HostedLink:
     url: str
 
@@ -730,6 +779,47 @@ class UnipileClient:
         except BadRequest:
             return None
         return parse_inmail_credits(body)
+
+    # -- lead sources --
+
+    def _people_page(self, body: dict, endpoint: str) -> PeoplePage:
+        items = body.get("items")
+        if not isinstance(items, list):
+            raise InvalidResponse(f"answer to {endpoint} has no items list")
+        people = [Person.parse(item) for item in items if isinstance(item, dict)]
+        return PeoplePage(people=people, cursor=str(body.get("cursor") or ""))
+
+    def search_people(self, *, account_id: str, api: str, url: str, cursor: str = "", limit: int = 50) -> PeoplePage:
+        """One page of a people search given by its LinkedIn URL (classic or Sales Navigator; a Sales Navigator
+        lead list's URL too). POST /linkedin/search (UNIPILE.md: seen in client code, not on an official page)."""
+        params = {"account_id": account_id, "limit": min(max(limit, 1), 100)}
+        if cursor:
+            params["cursor"] = cursor
+        body = self._request(
+            "POST",
+            "/linkedin/search",
+            endpoint="linkedin.search",
+            account_id=account_id,
+            params=params,
+            json={"api": api, "category": "people", "url": url},
+        )
+        return self._people_page(body, "linkedin.search")
+
+    def post_engagers(
+        self, *, account_id: str, post_id: str, kind: str, cursor: str = "", limit: int = 50
+    ) -> PeoplePage:
+        """One page of a post's reactions or comments (kind: "reactions" or "comments")."""
+        params = {"account_id": account_id, "limit": min(max(limit, 1), 100)}
+        if cursor:
+            params["cursor"] = cursor
+        body = self._request(
+            "GET",
+            f"/posts/{requests.utils.quote(post_id, safe='')}/{kind}",
+            endpoint=f"posts.{kind}",
+            account_id=account_id,
+            params=params,
+        )
+        return self._people_page(body, f"posts.{kind}")
 
     def list_accounts(self) -> Iterator[Account]:
         return self._pages("/accounts", endpoint="accounts.list", params={"limit": 100}, parse=Account.parse)

@@ -24,7 +24,7 @@ from integrations.models import WebhookEndpoint
 from outreach.unstorable import unstorable_in
 
 from .dnc import DncMatcher
-from .linkedin import InvalidLinkedInIdentifier, canonical_profile_url, normalize_linkedin
+from .linkedin import InvalidLinkedInIdentifier, canonical_profile_url, is_resolved_member_id, normalize_linkedin
 from .models import ACTIVE_STATUSES, Lead, LeadStatus
 
 BATCH_SIZE = 1000
@@ -238,10 +238,16 @@ def _build_lead(campaign, record: dict) -> tuple[Lead | None, str]:
         email=email.lower(),
         linkedin_url=url,
         public_identifier=ident.public_identifier,
-        provider_id=ident.provider_id,
+        # A lead source knows the member id already (no profile lookup before the invitation).
+        provider_id=ident.provider_id or _member_id(record.get("provider_id", "")),
         custom_fields=custom,
+        source_id=record.get("source_id"),
     )
     return lead, ""
+
+
+def _member_id(value) -> str:
+    return value if isinstance(value, str) and is_resolved_member_id(value) else ""
 
 
 def _taken(campaign, leads: list[Lead]) -> tuple[set[str], dict[str, str]]:
@@ -250,13 +256,17 @@ def _taken(campaign, leads: list[Lead]) -> tuple[set[str], dict[str, str]]:
     provider_ids = {lead.provider_id for lead in leads if lead.provider_id}
     if not public_ids and not provider_ids:
         return set(), {}
-    matching = Lead.objects.filter(campaign__client_id=campaign.client_id).filter(
+    # The client's campaigns by id, not a join: with a join PostgreSQL misjudges how many campaigns a client has
+    # and scans the identifier indexes once per campaign (1.3 s for 100 people among a million leads, 40 ms so).
+    names = dict(type(campaign).objects.filter(client_id=campaign.client_id).values_list("pk", "name"))
+    matching = Lead.objects.filter(campaign_id__in=list(names)).filter(
         Q(public_identifier__in=public_ids) | Q(provider_id__in=provider_ids)
     )
     here, elsewhere = set(), {}
-    for public_id, provider_id, campaign_id, campaign_name, status in matching.values_list(
-        "public_identifier", "provider_id", "campaign_id", "campaign__name", "status"
+    for public_id, provider_id, campaign_id, status in matching.values_list(
+        "public_identifier", "provider_id", "campaign_id", "status"
     ):
+        campaign_name = names[campaign_id]
         keys = {k for k in (public_id, provider_id) if k}
         if campaign_id == campaign.pk:
             here |= keys

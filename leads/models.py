@@ -57,6 +57,15 @@ MILESTONES = ("invited_at", "connected_at", "replied_at")
 
 class Lead(models.Model):
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="leads")
+    source = models.ForeignKey(
+        "campaigns.LeadSource",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        editable=False,
+        help_text="The LinkedIn search, list or post this lead came from.",
+    )
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     company = models.CharField(max_length=200, blank=True)

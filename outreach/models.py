@@ -43,6 +43,11 @@ class Client(models.Model):
         validators=[validate_email_list],
         help_text="Who is emailed when prospects reply (batched into a digest), one per line or comma separated.",
     )
+    max_leads_per_source = models.PositiveIntegerField(
+        "leads per LinkedIn source at most",
+        default=2500,
+        help_text="The most leads one LinkedIn search, list or post may bring into a campaign of this client.",
+    )
     created_at = models.DateTimeField(default=tz.now, editable=False)
 
     class Meta:

@@ -377,6 +377,14 @@ ACCOUNT_DEFAULT_LIMITS = {
     "daily_inmail_limit": env_int("ACCOUNT_DEFAULT_INMAILS_PER_DAY", 30, minimum=1),
     "max_pending_invitations": env_int("ACCOUNT_DEFAULT_MAX_PENDING_INVITATIONS", 500, minimum=1),
 }
+# Lead sourcing: seconds between two pages of one source (a random wait in this range, as LinkedIn likes it).
+LEAD_SOURCE_PAGE_SECONDS = (
+    env_int("LEAD_SOURCE_PAGE_MIN_SECONDS", 45, minimum=0),
+    env_int("LEAD_SOURCE_PAGE_MAX_SECONDS", 120, minimum=0),
+)
+# Lead sourcing: people read a day per account when its own limit is empty (Unipile: 80-100 on classic).
+READ_LIMIT_CLASSIC = env_int("READ_LIMIT_CLASSIC", 80, minimum=1)
+READ_LIMIT_PREMIUM = env_int("READ_LIMIT_PREMIUM", 300, minimum=1)
 # Free (non-premium) LinkedIn accounts, when Unipile says an account is one: shorter notes, fewer invitations.
 FREE_ACCOUNT_NOTE_LIMIT = env_int("FREE_ACCOUNT_NOTE_LIMIT", 200, minimum=1)
 FREE_ACCOUNT_WEEKLY_INVITES = env_int("FREE_ACCOUNT_WEEKLY_INVITES", 80, minimum=1)
@@ -476,6 +484,7 @@ OUTREACH_PERIODIC_TASKS = {
     "campaigns: sync relations": ("campaigns.tasks.sync_relations", 2 * 3600 + 53 * 60),
     "campaigns: sync invitations": ("campaigns.tasks.sync_invitations", 6 * 3600 + 7 * 60),
     "campaigns: complete finished campaigns": ("campaigns.tasks.complete_finished_campaigns", 3600),
+    "campaigns: read LinkedIn lead sources": ("campaigns.tasks.run_lead_sources", 30),
     # Status, own id, kind and premium of every account: a backstop for a missed account_status webhook.
     "integrations: sync accounts": ("integrations.tasks.sync_accounts", 4 * 3600 + 41 * 60),
     # The backstop for a missed reply webhook: a reply is caught within this interval.
@@ -496,6 +505,7 @@ OUTREACH_PERIODIC_COMMANDS = {
     "campaigns.tasks.sync_relations": "sync_relations",
     "campaigns.tasks.sync_invitations": "sync_invitations",
     "campaigns.tasks.complete_finished_campaigns": "complete_campaigns",
+    "campaigns.tasks.run_lead_sources": "run_lead_sources",
     "integrations.tasks.sync_accounts": "sync_accounts",
     "inbox.tasks.poll_replies": "poll_replies",
     "inbox.tasks.wake_snoozed": "wake_snoozed",

@@ -67,3 +67,22 @@ def pending_invitations_problem(account: LinkedInAccount) -> str:
             "wait until some are accepted or the stale ones are withdrawn"
         )
     return ""
+
+
+def reserve_up_to(account: LinkedInAccount, kind: str, day: dt.date, wanted: int) -> int:
+    """Count up to `wanted` actions against today's cap (reads of a search page); how many were granted.
+    Call under the account's row lock."""
+    usage, _ = RateUsage.objects.get_or_create(account=account, day=day)
+    counter = counter_for(kind)
+    granted = max(0, min(wanted, account.cap_of_day(kind, day) - getattr(usage, counter)))
+    if granted:
+        RateUsage.objects.filter(pk=usage.pk).update(**{counter: F(counter) + granted})
+    return granted
+
+
+def refund_many(account_id: int, kind: str, day: dt.date, count: int) -> None:
+    if count > 0:
+        counter = counter_for(kind)
+        RateUsage.objects.filter(account_id=account_id, day=day, **{f"{counter}__gte": count}).update(
+            **{counter: F(counter) - count}
+        )

@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 import logging
 import random
+import re
 import secrets
 
 import requests
@@ -180,6 +181,42 @@ def member_for_slug(slug: str, config: SandboxSettings) -> SandboxMember:
             )
     except IntegrityError:  # created by a concurrent call
         return SandboxMember.objects.get(public_identifier=slug)
+
+
+def people_of(key: str, config: SandboxSettings) -> int:
+    """How many people a search, list or post has in the sandbox: from the key, the same every time. A URL
+    with "noresults" has none; count=N (a sandbox convention) asks for N."""
+    if "noresults" in key:
+        return 0
+    if match := re.search(r"count=(\d{1,5})", key):
+        return int(match.group(1))
+    return 60 + int(hashlib.sha256(f"{config.seed}:{key}".encode()).hexdigest()[:6], 16) % 240
+
+
+def person_at(key: str, n: int, account: SandboxAccount, config: SandboxSettings) -> dict:
+    """The n-th person of a search, list or post, as Unipile's search items look (every 10th a connection)."""
+    rng = random.Random(f"{config.seed}:{key}:{n}")
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    slug = f"{first}-{last}-s{hashlib.sha256(f'{key}:{n}'.encode()).hexdigest()[:8]}".lower().replace("í", "i")
+    member = member_for_slug(slug, config)
+    connected = n % 10 == 0
+    if connected:
+        SandboxRelation.objects.get_or_create(account=account, member=member)
+    title, _, company = member.headline.partition(" at ")
+    return {
+        "object": "SearchResult",
+        "type": "PEOPLE",
+        "id": member.provider_id,
+        "provider_id": member.provider_id,
+        "public_identifier": member.public_identifier,
+        "name": f"{member.first_name} {member.last_name}",
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "headline": member.headline,
+        "location": member.location,
+        "network_distance": "FIRST_DEGREE" if connected else "SECOND_DEGREE",
+        "current_positions": [{"company": company, "role": title}],
+    }
 
 
 def populate(count: int, *, seed: int) -> int:

@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/<str:account_id>", views.account_detail),
     path("hosted/accounts/link", views.hosted_link),
     path("linkedin/inmail_balance", views.inmail_balance),
+    path("linkedin/search", views.linkedin_search),
+    path("posts/<str:post_id>/<str:kind>", views.post_engagers),
     path("webhooks", views.webhooks),
     path("webhooks/<str:webhook_id>", views.webhook_detail),
 ]

@@ -293,6 +293,54 @@ def messages(request):
     return _page(request, queryset.order_by("created_at", "id"), _message, object_name="MessageList", maximum=250)
 
 
+# --- lead sources ---
+
+
+def _people(request, key: str, account: SandboxAccount, object_name: str) -> JsonResponse:
+    config = SandboxSettings.load()
+    limit = _limit(request, 100, default=10)
+    offset = 0
+    if cursor := request.GET.get("cursor"):
+        try:
+            offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            raise ProviderError(400, "invalid_parameters", "Invalid cursor.") from None
+    total = engine.people_of(key, config)
+    items = [engine.person_at(key, n, account, config) for n in range(offset, min(offset + limit, total))]
+    more = offset + limit < total
+    next_cursor = base64.urlsafe_b64encode(str(offset + limit).encode()).decode() if more else None
+    return JsonResponse(
+        {"object": object_name, "items": items, "cursor": next_cursor, "paging": {"total_count": total}}
+    )
+
+
+@sandbox_api(("POST",))
+def linkedin_search(request):
+    account = engine.account_by_id(request.GET.get("account_id", ""))
+    body = _json_body(request)
+    api, url = body.get("api"), str(body.get("url") or "")
+    if api not in ("classic", "sales_navigator", "recruiter") or body.get("category") != "people":
+        raise ProviderError(
+            400, "invalid_parameters", "api must be classic, sales_navigator or recruiter; category people."
+        )
+    if not url.startswith("https://www.linkedin.com/"):
+        raise ProviderError(400, "invalid_parameters", "url must be a LinkedIn search URL.")
+    if api == "sales_navigator" and account.feature != "sales_navigator":
+        raise ProviderError(403, "feature_not_subscribed", "This account has no Sales Navigator.")
+    engine.inject_faults(SandboxSettings.load(), engine.call_rng(SandboxSettings.load()), account)
+    return _people(request, url, account, "LinkedinSearch")
+
+
+@sandbox_api(("GET",))
+def post_engagers(request, post_id, kind):
+    account = engine.account_by_id(request.GET.get("account_id", ""))
+    if kind not in ("reactions", "comments"):
+        raise ProviderError(404, "resource_not_found", f"No {kind} on posts.")
+    if not post_id.isdigit():
+        raise ProviderError(404, "resource_not_found", f"No post {post_id!r}.")
+    return _people(request, f"post:{post_id}:{kind}", account, "PostEngagerList")
+
+
 # --- accounts and webhooks ---
 
 

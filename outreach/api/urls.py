@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 
 from campaigns.api import CampaignViewSet
 from campaigns.lead_api import LeadViewSet
+from campaigns.source_api import LeadSourceViewSet
 from inbox.api import ConversationViewSet, CountersView
 from integrations.api import LinkedInAccountViewSet, RateUsageViewSet, WebhookEndpointViewSet
 from leads.api import DoNotContactViewSet, EventViewSet
@@ -37,6 +38,7 @@ router.register("rate-usage", RateUsageViewSet, basename="rate-usage")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("leads", LeadViewSet, basename="lead")
+router.register("lead-sources", LeadSourceViewSet, basename="lead-source")
 router.register("do-not-contact", DoNotContactViewSet, basename="do-not-contact")
 router.register("events", EventViewSet, basename="event")
 router.register("inbox/conversations", ConversationViewSet, basename="conversation")

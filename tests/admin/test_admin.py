@@ -86,6 +86,19 @@ def data(campaign, account, sandbox):
 
     WebhookEndpoint.objects.create(client=campaign.client, url="https://hooks.example.com/in", secret=new_secret())
     emit(client_id=campaign.client_id, type="ping", data={"message": "=1+1"})
+    from campaigns.models import LeadSource, LeadSourcePerson
+
+    source = LeadSource.objects.create(
+        campaign=campaign,
+        account=account,
+        kind="search",
+        url="https://www.linkedin.com/search/results/people/?k=x",
+        key="search:k=x",
+        status="finished",
+        found=1,
+        skipped={"duplicate": 1},
+    )
+    LeadSourcePerson.objects.create(source=source, provider_id="ACoAAX", name="=1+1", outcome="duplicate")
     SandboxHostedLink.objects.create(id="hl_1", name="x", notify_url="http://127.0.0.1:9/n", expires_at=timezone.now())
     return lead
 

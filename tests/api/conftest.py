@@ -26,6 +26,7 @@ class Side:
     membership: object
     conversation: object
     endpoint: object
+    source: object
 
 
 def _side(name: str, admin_user) -> Side:
@@ -57,7 +58,18 @@ def _side(name: str, admin_user) -> Side:
     endpoint = WebhookEndpoint.objects.create(
         client=client, url=f"https://hooks.{name.lower()}.example/in", secret=new_secret(), description="CRM"
     )
-    return Side(client, account, campaign, lead, event, usage, dnc, membership, conversation, endpoint)
+    from campaigns.models import LeadSource
+
+    source = LeadSource.objects.create(
+        campaign=campaign,
+        account=account,
+        kind="search",
+        url="https://www.linkedin.com/search/results/people/?k=1",
+        key=f"search:k={name}",
+        status="finished",
+        stop_reason="end of the results",
+    )
+    return Side(client, account, campaign, lead, event, usage, dnc, membership, conversation, endpoint, source)
 
 
 @pytest.fixture

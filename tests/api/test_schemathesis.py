@@ -50,6 +50,7 @@ def _existing_ids(world) -> dict[str, str]:
         "reports/accounts": a.account.pk,
         "reports/clients": a.client.pk,
         "webhook-endpoints": a.endpoint.pk,
+        "lead-sources": a.source.pk,
     }
 
 
@@ -163,7 +164,7 @@ def test_api_call_sequences_follow_their_links(world, settings, fake_unipile):
 
 def settings_for_sequences():
     return settings(
-        max_examples=MAX_EXAMPLES * 5,
+        max_examples=MAX_EXAMPLES * 8,
         stateful_step_count=8,
         deadline=None,
         database=None,

@@ -128,7 +128,7 @@ def api_sample(cast, path: str) -> str:
         "clients": a.client, "memberships": a.membership, "linkedin-accounts": a.account, "rate-usage": a.usage,
         "campaigns": a.campaign, "leads": a.lead, "do-not-contact": a.dnc, "events": a.event,
         "inbox/conversations": a.conversation, "reports/campaigns": a.campaign, "reports/accounts": a.account,
-        "reports/clients": a.client, "webhook-endpoints": a.endpoint,
+        "reports/clients": a.client, "webhook-endpoints": a.endpoint, "lead-sources": a.source,
     }  # fmt: skip
     resource = path.removeprefix("/api/v1/").split("/{id}")[0]
     return path.replace("{id}", str(ids[resource].pk))
@@ -253,6 +253,7 @@ def admin_sample_objects(cast):
         "inbox.participant": Participant.objects.filter(conversation=conversation).first(),
         "reports.reportdelivery": ReportDelivery.objects.get(client=a.client),
         "integrations.webhookendpoint": a.endpoint,
+        "campaigns.leadsource": a.source,
         "reports.reportoptout": ReportOptOut.objects.get(client=a.client),
     }  # fmt: skip
 
@@ -377,6 +378,14 @@ def admin_custom_cases(cast):
         "admin:integrations_linkedinaccount_health": (
             reverse("admin:integrations_linkedinaccount_health", args=[a.account.pk]), staff_only
         ),
+        "admin:campaigns_leadsource_progress": (
+            reverse("admin:campaigns_leadsource_progress", args=[a.source.pk]), staff_only
+        ),
+        # Its buttons post; a GET is refused to everyone (the POST is tested with the source's page).
+        "admin:campaigns_leadsource_operate": (
+            reverse("admin:campaigns_leadsource_operate", args=[a.source.pk, "pause"]),
+            {"staff_no_perms": 403, "operator": 403},
+        ),
         "admin:integrations_linkedinaccount_health(B)": (
             reverse("admin:integrations_linkedinaccount_health", args=[b_account.pk]),
             {"staff_no_perms": 403, "operator": 404},
@@ -391,6 +400,7 @@ CUSTOM = [
     "admin:integrations_linkedinaccount_link", "admin:integrations_linkedinaccount_link_status",
     "admin:integrations_linkedinaccount_reconnect", "admin:integrations_linkedinaccount_reconnect(B)",
     "admin:integrations_linkedinaccount_health", "admin:integrations_linkedinaccount_health(B)",
+    "admin:campaigns_leadsource_progress", "admin:campaigns_leadsource_operate",
 ]  # fmt: skip
 
 

@@ -18,6 +18,7 @@ FULL = [
     ("reports", "bench_reports", {"events": 5_000_000, "runs": 15}),
     ("outreach", "bench_api", {"requests": 500, "rounds": 5}),
     ("integrations", "bench_outbound", {"events": 5000, "rate": 200, "seconds": 15}),
+    ("campaigns", "bench_lead_sources", {"leads": 1_000_000, "accounts": 1_000, "pages": 20}),
 ]
 QUICK = [
     ("leads", "bench_import", {"rows": 500}),
@@ -27,6 +28,7 @@ QUICK = [
     ("reports", "bench_reports", {"events": 5_000, "runs": 3}),
     ("outreach", "bench_api", {"requests": 20, "rounds": 1}),
     ("integrations", "bench_outbound", {"events": 50, "rate": 20, "seconds": 1}),
+    ("campaigns", "bench_lead_sources", {"leads": 2_000, "accounts": 20, "pages": 3}),
 ]
 
 

@@ -135,7 +135,18 @@ class Command(BaseCommand):
             from campaigns.services import campaign_activate
 
             campaign_activate(campaign=campaign)
+        if settings.UNIPILE_SANDBOX:
+            self._demo_source(campaign, accounts[0])
         return client, campaign
+
+    def _demo_source(self, campaign, account):
+        """One LinkedIn search read by the sandbox, so the demo shows a source filling the campaign."""
+        from campaigns.models import LeadSource
+        from campaigns.sources import lead_source_create
+
+        url = "https://www.linkedin.com/search/results/people/?keywords=founder%20europe&count=120"
+        if not LeadSource.objects.filter(campaign=campaign).exists():
+            lead_source_create(campaign=campaign, account=account, url=url, max_leads=100)
 
     def _register_sandbox_webhooks(self):
         """The sandbox is ours: its webhooks point at this installation with the secret, as Unipile's would."""
