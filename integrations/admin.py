@@ -77,6 +77,7 @@ ACCOUNT_SETTINGS_FIELDS = [
     "daily_message_limit",
     "daily_visit_limit",
     "daily_inmail_limit",
+    "daily_read_limit",
     "max_pending_invitations",
     "min_seconds_between_actions",
     "warmup_started_on",
@@ -166,21 +167,7 @@ class LinkedInAccountAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
             },
         ),
         ("Pause", {"fields": ["paused", "paused_reason", "pause_source", "paused_until", "disconnected_since"]}),
-        (
-            "Limits",
-            {
-                "fields": [
-                    "daily_invite_limit",
-                    "weekly_invite_limit",
-                    "daily_message_limit",
-                    "daily_visit_limit",
-                    "daily_inmail_limit",
-                    "max_pending_invitations",
-                    "min_seconds_between_actions",
-                    "warmup_started_on",
-                ]
-            },
-        ),
+        ("Limits", {"fields": [name for name in ACCOUNT_SETTINGS_FIELDS if name not in ("kind", "timezone")]}),
         ("Rate limits", {"fields": ["rate_limit", "rate_limited_at", "rate_limit_strikes"]}),
         ("InMail", {"fields": ["inmail_credits", "inmail_credits_checked_at"]}),
         ("History", {"fields": ["last_action_at", "status_changed_at", "created_at"]}),

@@ -52,6 +52,7 @@ class TodaySerializer(serializers.Serializer):
     messages = UsageSerializer()
     inmails = UsageSerializer()
     visits = UsageSerializer()
+    reads = UsageSerializer(help_text="People read for lead sourcing (searches, lists, posts).")
     invites_this_week = UsageSerializer(help_text="Invitations over the last 7 days against the weekly limit.")
 
 
@@ -90,6 +91,7 @@ class LinkedInAccountSerializer(StrictModelSerializer):
             "daily_message_limit",
             "daily_visit_limit",
             "daily_inmail_limit",
+            "daily_read_limit",
             "max_pending_invitations",
             "min_seconds_between_actions",
             "warmup_started_on",

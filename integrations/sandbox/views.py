@@ -93,14 +93,20 @@ def _limit(request, maximum: int, default: int = 100) -> int:
     return value
 
 
+def _offset(request) -> int:
+    """Where a list resumes: the cursor is the offset, base64-encoded (opaque to clients, as Unipile's)."""
+    cursor = request.GET.get("cursor")
+    if not cursor:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise ProviderError(400, "invalid_parameters", "Invalid cursor.") from None
+
+
 def _page(request, queryset, serialize, *, object_name: str, maximum: int) -> JsonResponse:
     limit = _limit(request, maximum)
-    offset = 0
-    if cursor := request.GET.get("cursor"):
-        try:
-            offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
-        except (ValueError, UnicodeDecodeError):
-            raise ProviderError(400, "invalid_parameters", "Invalid cursor.") from None
+    offset = _offset(request)
     rows = list(queryset[offset : offset + limit + 1])
     more = len(rows) > limit
     next_cursor = base64.urlsafe_b64encode(str(offset + limit).encode()).decode() if more else None
@@ -299,12 +305,7 @@ def messages(request):
 def _people(request, key: str, account: SandboxAccount, object_name: str) -> JsonResponse:
     config = SandboxSettings.load()
     limit = _limit(request, 100, default=10)
-    offset = 0
-    if cursor := request.GET.get("cursor"):
-        try:
-            offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
-        except (ValueError, UnicodeDecodeError):
-            raise ProviderError(400, "invalid_parameters", "Invalid cursor.") from None
+    offset = _offset(request)
     total = engine.people_of(key, config)
     items = [engine.person_at(key, n, account, config) for n in range(offset, min(offset + limit, total))]
     more = offset + limit < total

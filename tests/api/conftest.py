@@ -36,8 +36,22 @@ def _side(name: str, admin_user) -> Side:
     campaign.senders.add(account)
     factories.StepFactory(campaign=campaign, position=1, action="invite", template="Hi {first_name}!")
     factories.StepFactory(campaign=campaign, position=2, action="message", delay_days=2, template="Thanks {first_name}")
-    lead = factories.LeadFactory(campaign=campaign, first_name="Ada", public_identifier=f"ada-{name.lower()}")
-    factories.LeadFactory(campaign=campaign, first_name="Grace", status=LeadStatus.ERROR, resume_status="pending")
+    lead = factories.LeadFactory(
+        campaign=campaign,
+        first_name="Ada",
+        last_name="Lovelace",
+        company="Analytical Engines",
+        public_identifier=f"ada-{name.lower()}",
+    )
+    # Fixed names: a search for "ada" must find Ada only (a random company such as "Canada Inc" would match).
+    factories.LeadFactory(
+        campaign=campaign,
+        first_name="Grace",
+        last_name="Hopper",
+        company="Cobol Works",
+        status=LeadStatus.ERROR,
+        resume_status="pending",
+    )
     event = Event.objects.create(lead=lead, account=account, type=EventType.INVITE_SENT, data={"step": 1})
     usage = factories.RateUsageFactory(account=account, day=timezone.now().date() - dt.timedelta(days=1), invites=3)
     dnc = DoNotContact.objects.create(client=client, kind="email", value=f"no@{name.lower()}.example")
