@@ -42,3 +42,28 @@ def test_query_counter_counts_after_a_long_run_filled_djangos_query_log(settings
         get_user_model().objects.count()
         list(get_user_model().objects.all())
     assert len(queries) == 2
+
+
+def test_one_failing_benchmark_does_not_stop_the_others(monkeypatch):
+    from django.core.management.base import BaseCommand
+
+    from outreach.bench import FiguresMixin
+    from outreach.management.commands import bench
+
+    class Failing(BaseCommand):
+        def handle(self, *args, **options):
+            raise CommandError("read timed out (1 s)")
+
+    class Working(FiguresMixin, BaseCommand):
+        def handle(self, *args, **options):
+            self.figure("plan tick", "< 1000 ms", "500 ms", 0.5)
+
+    monkeypatch.setattr(
+        bench, "load_command_class", lambda app, name: Failing() if name == "bench_import" else Working()
+    )
+    monkeypatch.setattr(bench, "QUICK", [("leads", "bench_import", {}), ("campaigns", "bench_engine", {})])
+    out = io.StringIO()
+    call_command("bench", "--quick", stdout=out, stderr=io.StringIO())
+    table = out.getvalue()[out.getvalue().index("All benchmarks") :]
+    assert "bench_import (did not finish)" in table and "read timed out" in table and "MISSED" in table
+    assert "plan tick" in table and "Missed targets: bench_import (did not finish)" in out.getvalue()

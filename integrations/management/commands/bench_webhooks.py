@@ -135,8 +135,11 @@ class Command(FiguresMixin, BaseCommand):
         mine = WebhookDelivery.objects.filter(dedupe_key__startswith=f"message_received:bench-{run}")
         stored = mine.count()
         mine.delete()
-        if stored != requests * rounds:
-            raise CommandError(f"Only {stored} of {requests * rounds} deliveries were stored.")
+        failed = getattr(self, "failed_requests", 0)
+        if stored < requests * rounds - failed:
+            raise CommandError(f"Only {stored} of {requests * rounds} deliveries were stored ({failed} failed).")
+        if failed:
+            self.stdout.write(f"{failed} request(s) failed or timed out; the rates count only the answered ones.")
         bare_rps, hook_rps = statistics.median(bare_runs), statistics.median(hook_runs)
         ratio = hook_rps / bare_rps
         self.stdout.write(
@@ -196,15 +199,19 @@ class Command(FiguresMixin, BaseCommand):
         ]
         process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                http.post(f"http://127.0.0.1:{port}/bare/", timeout=1)
-                break
-            except http.ConnectionError:
-                time.sleep(0.2)
-        else:
-            process.kill()
-            raise CommandError("gunicorn did not start within 30 s.")
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    http.post(f"http://127.0.0.1:{port}/bare/", timeout=5)
+                    break
+                except http.RequestException:  # not listening yet, or too busy to answer in time
+                    time.sleep(0.2)
+            else:
+                raise CommandError("gunicorn did not start within 30 s.")
+        except BaseException:
+            process.kill()  # a benchmark that fails stops what it started
+            process.wait(timeout=30)
+            raise
 
         def stop():
             process.terminate()
@@ -222,8 +229,10 @@ class Command(FiguresMixin, BaseCommand):
             failures = sum(pool.map(_client, [url] * concurrency, shares, [secret] * concurrency, [run] * concurrency))
         elapsed = time.perf_counter() - started
         if failures:
-            raise CommandError(f"{failures} requests to {url} failed.")
-        return total / elapsed
+            # Counted and reported, never the end of the run: a loaded machine times out a request now and then.
+            self.failed_requests = getattr(self, "failed_requests", 0) + failures
+            self.stderr.write(f"{failures} of {total} requests to {url} failed or timed out.")
+        return (total - failures) / elapsed
 
 
 def _client(url: str, indexes: range, secret: str, run: str) -> int:
@@ -233,5 +242,8 @@ def _client(url: str, indexes: range, secret: str, run: str) -> int:
         is_hook = "/webhooks/" in url
         body = payload(i, run) if is_hook else b"{}"
         headers = {"Content-Type": "application/json", **({"Unipile-Auth": secret} if is_hook else {})}
-        failures += session.post(url, data=body, headers=headers, timeout=30).status_code != 200
+        try:
+            failures += session.post(url, data=body, headers=headers, timeout=30).status_code != 200
+        except requests.RequestException:
+            failures += 1
     return failures

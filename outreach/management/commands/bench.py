@@ -9,6 +9,8 @@ import time
 from django.core.management import call_command, load_command_class
 from django.core.management.base import BaseCommand, CommandError
 
+from outreach.bench import Figure
+
 FULL = [
     ("leads", "bench_import", {"rows": 50_000}),
     ("leads", "bench_import", {"rows": 1_000_000}),  # a million-line file: imported whole and checked
@@ -57,7 +59,11 @@ class Command(BaseCommand):
                 self.style.MIGRATE_HEADING(f"\n== {name} {' '.join(f'--{k}={v}' for k, v in kwargs.items())}")
             )
             command = load_command_class(app, name)
-            call_command(command, stdout=self.stdout, stderr=self.stderr, **kwargs)
+            try:
+                call_command(command, stdout=self.stdout, stderr=self.stderr, **kwargs)
+            except Exception as exc:  # one benchmark's failure is reported; the others still run
+                self.stderr.write(f"{name} failed: {exc}")
+                figures.append(Figure(f"{name} (did not finish)", "runs to the end", f"failed: {exc}"[:60], 2.0))
             figures.extend(getattr(command, "figures", []))
         self.stdout.write(self.style.MIGRATE_HEADING(f"\nAll benchmarks ({time.perf_counter() - started:.0f} s):"))
         widths = (
@@ -70,5 +76,7 @@ class Command(BaseCommand):
             ratio = f"{f.ratio:.2f} {f.verdict}" if f.ratio is not None else "—"
             self.stdout.write(f"{f.name:<{widths[0]}}  {f.target:<{widths[1]}}  {f.measured:<{widths[2]}}  {ratio}")
         missed = [f.name for f in figures if f.verdict == "MISSED"]
+        if missed:
+            self.stdout.write(self.style.ERROR(f"Missed targets: {', '.join(missed)}"))
         if missed and not quick:
             raise CommandError(f"Missed: {', '.join(missed)}")
