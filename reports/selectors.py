@@ -440,9 +440,15 @@ def account_usage(accounts: QuerySet[LinkedInAccount], period: Period) -> list[d
     ]
 
 
+def account_capacity(account: LinkedInAccount, kind: str, period: Period) -> int:
+    """What the limits allowed over the period: each day the account existed, at its cap of that day (the
+    warm-up's ramp included). Days before the account was added allowed nothing."""
+    born = account.today(account.created_at)
+    return sum(account.cap_of_day(kind, day) for day in period.days if day >= born)
+
+
 def account_utilization(accounts: QuerySet[LinkedInAccount], period: Period) -> list[dict]:
-    """Per account over the period: actions used against what the limits allowed (days x daily limit)."""
-    days = len(period.days)
+    """Per account over the period: actions used against what the limits allowed (account_capacity)."""
     totals = (
         RateUsage.objects.filter(account__in=accounts, day__gte=period.first, day__lte=period.last)
         .values("account")
@@ -453,16 +459,16 @@ def account_utilization(accounts: QuerySet[LinkedInAccount], period: Period) -> 
     for account in accounts.order_by("name"):
         row = by_account.get(account.pk, {})
         invites, messages = row.get("invites") or 0, row.get("messages") or 0
+        invite_capacity = account_capacity(account, ActionKind.INVITE, period)
+        message_capacity = account_capacity(account, ActionKind.MESSAGE, period)
         result.append(
             {
                 "account": account,
                 "invites": invites,
-                "invite_capacity": account.daily_invite_limit * days,
+                "invite_capacity": invite_capacity,
                 "messages": messages,
-                "message_capacity": account.daily_message_limit * days,
-                "utilization": _ratio(
-                    invites + messages, (account.daily_invite_limit + account.daily_message_limit) * days
-                ),
+                "message_capacity": message_capacity,
+                "utilization": _ratio(invites + messages, invite_capacity + message_capacity),
             }
         )
     return result
