@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -9,11 +10,25 @@ from django.utils.html import format_html, format_html_join
 
 from leads.models import ACTIVE_STATUSES, Lead, LeadStatus
 from outreach.admin_utils import ClientScopedAdminMixin, ReadOnlyAdminMixin, require_client, run_bulk, truncated
-from outreach.tenancy import READ
+from outreach.tenancy import READ, WORK
 
 from . import lead_admin, source_admin  # noqa: F401  registers the lead and lead-source pages
 from .models import Campaign, OutboundAction, Step
 from .personalization import INVITE_NOTE_LIMIT
+from .sequence import (
+    NODE_FIELDS,
+    SHAPES,
+    NodeSpec,
+    SequenceInvalid,
+    sequence_apply_shape,
+    sequence_node_add,
+    sequence_node_move_up,
+    sequence_node_remove,
+    sequence_problems,
+    sequence_replace,
+    sequence_tree,
+    steps_with_history,
+)
 from .services import (
     CampaignActionRefused,
     OutboundActionRefused,
@@ -23,11 +38,9 @@ from .services import (
     campaign_pause,
     campaign_preview,
     campaign_resume,
-    campaign_set_steps,
     campaign_template_warnings,
     outbound_action_cancel,
     outbound_action_retry,
-    step_problems,
 )
 
 PREVIEW_SAMPLE = 10
@@ -40,37 +53,134 @@ VARIABLES_HELP = (
 
 
 class StepForm(forms.ModelForm):
+    after = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="after step",
+        help_text="The number of the step this one follows; empty: the step numbered just before it.",
+    )
+
     class Meta:
         model = Step
-        fields = ["position", "action", "delay_days", "delay_hours", "withdraw_after_days", "template", "template_b"]
+        fields = [
+            "position",
+            "label",
+            "action",
+            "branch",
+            "condition",
+            "within_days",
+            "delay_days",
+            "delay_hours",
+            "withdraw_after_days",
+            "template",
+            "template_b",
+        ]
+        labels = {"position": "No.", "branch": "path"}
         widgets = {
             # step_counter.js shows "n / 300" under an invitation note while it is typed.
             "template": forms.Textarea(attrs={"rows": 4, "cols": 80, "data-note-limit": INVITE_NOTE_LIMIT}),
             "template_b": forms.Textarea(attrs={"rows": 4, "cols": 80, "data-note-limit": INVITE_NOTE_LIMIT}),
         }
-        help_texts = {"template": VARIABLES_HELP}
+        help_texts = {
+            "template": VARIABLES_HELP,
+            "branch": "After a condition: its yes or its no path. After anything else: next.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.parent_id:
+            self.fields["after"].initial = self.instance.parent.position
+        self.fields["branch"].required = False
+
+
+class SequenceFormSet(forms.BaseInlineFormSet):
+    """The inline's rows are one sequence: checked whole, by the same rules as the API's sequence document."""
+
+    def rows(self):
+        return [
+            f
+            for f in self.forms
+            if getattr(f, "cleaned_data", None)
+            and not f.cleaned_data.get("DELETE")
+            and (f.instance.pk or f.has_changed())
+        ]
+
+    def specs(self):
+        rows = sorted(self.rows(), key=lambda f: f.cleaned_data.get("position") or 0)
+        specs, previous = [], None
+        for form in rows:
+            data = form.cleaned_data
+            key = str(data["position"])
+            after = data.get("after")
+            parent = str(after) if after else previous
+            branch = data.get("branch") or Step.Branch.NEXT
+            specs.append(
+                NodeSpec(
+                    key=key,
+                    id=form.instance.pk,
+                    position=data["position"],
+                    parent=parent,
+                    branch=branch,
+                    fields={name: data.get(name) for name in NODE_FIELDS if name in data},
+                )
+            )
+            previous = key
+        return specs
 
     def clean(self):
-        data = super().clean()
-        if self.errors or data.get("DELETE"):
-            return data
-        probe = Step(**{name: data.get(name) for name in self.Meta.fields if name in data})
-        probe.template, probe.template_b = probe.template or "", probe.template_b or ""
-        for name, problems in step_problems(probe).items():
-            for problem in problems:
-                self.add_error(name if name in self.fields else None, problem)
-        return data
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        rows = self.rows()
+        positions = [f.cleaned_data["position"] for f in rows]
+        if len(set(positions)) != len(positions):
+            raise forms.ValidationError("Each step needs its own number.")
+        by_key = {str(f.cleaned_data["position"]): f for f in rows}
+        problems = sequence_problems(self.instance.kind, self.specs()) if rows else {}
+        for key, fields in problems.items():
+            form = by_key.get(key)
+            for name, messages_ in fields.items():
+                for message in messages_:
+                    if form is None:
+                        self._refuse(message)
+                    else:
+                        target = {"yes": None, "no": None, "non_field_errors": None}.get(name, name)
+                        form.add_error(target if target in form.fields else None, message)
+        kept = {f.instance.pk for f in rows if f.instance.pk}
+        removed = [f.instance for f in self.forms if f.instance.pk and f.instance.pk not in kept]
+        for pk, why in steps_with_history(removed).items():
+            step = next(s for s in removed if s.pk == pk)
+            self._refuse(f"Step {step.position} cannot be removed: {why}.")  # a deleted row's own errors go unread
+
+    def _refuse(self, message: str) -> None:
+        errors = self._non_form_errors or self.error_class(error_class="nonform", renderer=self.renderer)
+        errors.append(message)
+        self._non_form_errors = errors
 
 
 class StepInline(admin.StackedInline):
     model = Step
-    form = StepForm  # deleting a step with history: the admin's protected-rows check refuses it (RESTRICT)
+    form = StepForm
+    formset = SequenceFormSet
+    fk_name = "campaign"
     extra = 0
     ordering = ["position"]
-    fields = [("position", "action"), ("delay_days", "delay_hours", "withdraw_after_days"), "template", "template_b"]
+    fields = [
+        ("position", "label", "action"),
+        ("after", "branch"),
+        ("condition", "within_days"),
+        ("delay_days", "delay_hours", "withdraw_after_days"),
+        "template",
+        "template_b",
+    ]
 
     class Media:
         js = ["campaigns/step_counter.js"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.hand_clean_DELETE = lambda form: None  # the history rule above says it, with the reason
+        return formset
 
 
 class CampaignForm(forms.ModelForm):
@@ -159,13 +269,8 @@ class CampaignAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Step:
             return super().save_formset(request, form, formset, change)
-        # One call for the whole sequence: adds, changes, swapped positions and deletions, with the history rule.
-        steps = [
-            {"id": f.instance.pk, **{name: f.cleaned_data[name] for name in StepForm.Meta.fields}}
-            for f in formset.forms
-            if f.cleaned_data and not f.cleaned_data.get("DELETE") and (f.instance.pk or f.has_changed())
-        ]
-        campaign_set_steps(campaign=form.instance, steps=steps)
+        # One call for the whole sequence: adds, moves, changes and deletions, checked whole, with the history rule.
+        sequence_replace(campaign=form.instance, specs=formset.specs())
         for warning in campaign_template_warnings(form.instance):
             self.message_user(request, warning, messages.WARNING)
         # What the admin's change message and history read from a saved formset.
@@ -278,11 +383,75 @@ class CampaignAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
             refused_errors=(CampaignActionRefused,),
         )
 
+    # --- the campaign page: the sequence tree, its buttons and node edits ---
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        campaign = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if campaign is not None:
+            extra.update(
+                tree=sequence_tree(campaign),
+                shapes=[(name, text) for name, (text, _) in SHAPES.items()],
+                node_kinds=[(a.value, a.label) for a in Step.Action],
+                can_change=self.has_change_permission(request, campaign),
+                lead_counts=dict(
+                    campaign.leads.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+                ),
+            )
+        return super().change_view(request, object_id, form_url, extra)
+
+    OPERATIONS = {
+        "activate": (lambda c, d: campaign_activate(campaign=c), "{c} is active."),
+        "pause": (lambda c, d: campaign_pause(campaign=c), "{c} is paused."),
+        "resume": (lambda c, d: campaign_resume(campaign=c), "{c} resumed."),
+        "duplicate": (lambda c, d: campaign_duplicate(campaign=c), "{c} duplicated as a draft: {r}."),
+        "shape": (lambda c, d: sequence_apply_shape(campaign=c, shape=d["shape"]), "The sequence was replaced."),
+        "add": (
+            lambda c, d: sequence_node_add(
+                campaign=c,
+                after=c.steps.filter(pk=d.get("step") or None).first(),
+                branch=d.get("branch") or "next",
+                action=d["kind"],
+            ),
+            "Step added: give it its text and delays in the steps below.",
+        ),
+        "remove": (lambda c, d: sequence_node_remove(campaign=c, step=c.steps.get(pk=d["step"])), "Step removed."),
+        "up": (lambda c, d: sequence_node_move_up(campaign=c, step=c.steps.get(pk=d["step"])), "Step moved up."),
+    }
+
+    def operate_view(self, request, pk):
+        campaign = get_object_or_404(Campaign.objects.select_related("client"), pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        require_client(request, campaign.client_id, WORK)
+        back = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+        op = request.POST.get("op", "")
+        if op not in self.OPERATIONS:
+            self.message_user(request, f"Unknown operation {op!r}.", messages.ERROR)
+            return HttpResponseRedirect(back)
+        service, done = self.OPERATIONS[op]
+        try:
+            result = service(campaign, request.POST)
+        except CampaignActionRefused as exc:
+            problems = format_html_join("", "<li>{}</li>", ((str(p),) for p in exc.problems))
+            self.message_user(request, format_html("{}<ul>{}</ul>", str(exc), problems), messages.ERROR)
+        except SequenceInvalid as exc:
+            listed = format_html_join("", "<li>{}</li>", ((m,) for m in exc.messages()))
+            self.message_user(request, format_html("Not changed: <ul>{}</ul>", listed), messages.ERROR)
+        except (Step.DoesNotExist, KeyError, ValueError):
+            self.message_user(request, "That step or choice does not exist (any more).", messages.ERROR)
+        else:
+            self.message_user(request, done.format(c=campaign, r=result), messages.SUCCESS)
+            if op == "duplicate":
+                return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[result.pk]))
+        return HttpResponseRedirect(back)
+
     # --- preview ---
 
     def get_urls(self):
         return [
             path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="campaigns_campaign_preview"),
+            path("<int:pk>/operate/", self.admin_site.admin_view(self.operate_view), name="campaigns_campaign_operate"),
             *super().get_urls(),
         ]
 

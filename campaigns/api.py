@@ -37,6 +37,8 @@ from outreach.csvutils import streaming_csv_response
 from outreach.models import Client
 
 from .models import Campaign, Step
+from .sequence import SequenceInvalid, linear_specs, sequence_problems
+from .sequence_api import CampaignSequenceMixin
 from .services import (
     StepInUse,
     campaign_activate,
@@ -62,6 +64,7 @@ class StepSerializer(StrictModelSerializer):
         fields = [
             "id",
             "position",
+            "label",
             "action",
             "delay_days",
             "delay_hours",
@@ -168,6 +171,9 @@ class CampaignSerializer(StrictModelSerializer):
             raise serializers.ValidationError(
                 {"steps": ["A messenger campaign writes to connections: no invitations."]}
             )
+        # The same whole-sequence checks as the admin and PUT /sequence.
+        if steps and (problems := sequence_problems(kind, linear_specs(steps))):
+            raise serializers.ValidationError({"steps": SequenceInvalid(problems).messages()})
         return attrs
 
     def create(self, validated_data):
@@ -307,11 +313,14 @@ def _merged(campaign, records, invalid):
     list=extend_schema(summary="Campaigns of your clients"),
     retrieve=extend_schema(summary="A campaign with its steps"),
     create=extend_schema(summary="Create a draft campaign with its steps"),
-    partial_update=extend_schema(summary="Change a campaign; `steps`, when given, replaces the steps by position"),
+    partial_update=extend_schema(
+        summary="Change a campaign; `steps`, when given, replaces the steps with a linear sequence (each after the "
+        "one before; branches: PUT /campaigns/{id}/sequence)"
+    ),
     update=extend_schema(summary="Replace a campaign's settings"),
     destroy=extend_schema(summary="Delete a draft campaign (archive the others)"),
 )
-class CampaignViewSet(CampaignSourcesMixin, ApiViewMixin, viewsets.ModelViewSet):
+class CampaignViewSet(CampaignSequenceMixin, CampaignSourcesMixin, ApiViewMixin, viewsets.ModelViewSet):
     serializer_class = CampaignSerializer
     filterset_class = CampaignFilter
     ordering = ["-id"]

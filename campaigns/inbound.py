@@ -12,6 +12,7 @@ from leads.selectors import leads_of_person, pick_lead
 from leads.services import lead_transition
 
 from .engine.calendar import WorkCalendar
+from .sequence import Sequence
 
 
 def accept_relation(
@@ -43,11 +44,13 @@ def accept_relation(
             if lead.connected_at is None:
                 Lead.objects.filter(pk=lead.pk).update(connected_at=lead.milestone_time("connected_at", when))
             return f"lead {lead.pk} is {lead.get_status_display().lower()}: acceptance recorded"
-        next_step = lead.campaign.steps.filter(position__gt=lead.current_step).order_by("position").first()
+        # The step the lead waits at: the action after the invitation (its delay counts from the acceptance), or
+        # a condition on the acceptance (decided on the planner's next run), or none (the sequence ends).
+        next_step = Sequence.of(lead.campaign).place_of(lead)
         calendar = WorkCalendar.for_campaign(lead.campaign)
         due = (
             calendar.add_working_days(when, next_step.delay_days, next_step.delay_hours)
-            if next_step
+            if next_step is not None and next_step.sends
             else calendar.next_working_moment(when)
         )
         lead_transition(

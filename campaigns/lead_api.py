@@ -44,6 +44,8 @@ class LeadSerializer(StrictModelSerializer):
         write_only=True, max_length=500, help_text="Profile URL, public identifier or member id (ACo…)."
     )
     custom_fields = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    step = IdField(read_only=True, allow_null=True, help_text="The step the lead is at (GET /campaigns/{id}/sequence).")
+    step_label = serializers.SerializerMethodField(help_text="That step's number and label.")
 
     class Meta:
         model = Lead
@@ -62,6 +64,9 @@ class LeadSerializer(StrictModelSerializer):
             "custom_fields",
             "status",
             "current_step",
+            "step",
+            "step_label",
+            "condition_until",
             "next_action_at",
             "sender",
             "invited_at",
@@ -77,6 +82,7 @@ class LeadSerializer(StrictModelSerializer):
             "provider_id",
             "status",
             "current_step",
+            "condition_until",
             "next_action_at",
             "invited_at",
             "connected_at",
@@ -85,6 +91,9 @@ class LeadSerializer(StrictModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def get_step_label(self, obj) -> str:
+        return f"{obj.step.position}. {obj.step.display_label}" if obj.step_id else ""
 
     def get_fields(self):
         fields = super().get_fields()
@@ -158,7 +167,7 @@ class LeadViewSet(ApiViewMixin, viewsets.ModelViewSet):
     search_fields = ["first_name", "last_name", "company", "public_identifier", "email"]
 
     def get_queryset(self):
-        return self.scope(Lead.objects.select_related("campaign"))
+        return self.scope(Lead.objects.select_related("campaign", "step"))
 
     def _answer(self, lead):
         lead.refresh_from_db()

@@ -88,15 +88,66 @@ class Campaign(models.Model):
 
 
 class Step(models.Model):
+    """A node of the campaign's sequence. The sequence is a tree: each node hangs under its parent on one branch
+    ("next" after an action or a wait, "yes" or "no" after a condition); the root has no parent. position is the
+    node's number in the campaign, shown to people and used in events."""
+
     class Action(models.TextChoices):
         INVITE = ActionKind.INVITE.value, "Invitation"
         MESSAGE = ActionKind.MESSAGE.value, "Message"
         INMAIL = ActionKind.INMAIL.value, "InMail"
         VISIT = ActionKind.VISIT.value, "Profile visit"
+        FOLLOW = ActionKind.FOLLOW.value, "Follow"
+        LIKE = ActionKind.LIKE.value, "Like latest post"
+        ENDORSE = ActionKind.ENDORSE.value, "Endorse a skill"
+        WITHDRAW = ActionKind.WITHDRAW.value, "Withdraw invitation"
+        WAIT = "wait", "Wait"
+        CONDITION = "condition", "Condition"
+
+    class Branch(models.TextChoices):
+        NEXT = "next", "next"
+        YES = "yes", "yes"
+        NO = "no", "no"
+
+    class Condition(models.TextChoices):
+        ACCEPTED = "accepted", "Invitation accepted"
+        REPLIED = "replied", "Replied"
+        CONNECTED = "connected", "Is a 1st-degree connection"
+        HAS_EMAIL = "has_email", "Has an email address"
+        INMAIL_CREDITS = "inmail_credits", "Sender has InMail credits"
+
+    # Conditions that wait for something to happen, up to within_days working days.
+    WINDOW_CONDITIONS = frozenset({Condition.ACCEPTED, Condition.REPLIED})
+    # Nodes that call LinkedIn (an OutboundAction each); the others are decided by the planner.
+    SENDING = frozenset(
+        {
+            Action.INVITE,
+            Action.MESSAGE,
+            Action.INMAIL,
+            Action.VISIT,
+            Action.FOLLOW,
+            Action.LIKE,
+            Action.ENDORSE,
+            Action.WITHDRAW,
+        }
+    )
+    TEXT_ACTIONS = frozenset({Action.INVITE, Action.MESSAGE, Action.INMAIL})
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="children", help_text="Comes after."
+    )
+    branch = models.CharField(max_length=4, choices=Branch.choices, default=Branch.NEXT)
+    label = models.CharField(max_length=80, blank=True, help_text='A name for reports, e.g. "Follow-up 1".')
     action = models.CharField(max_length=10, choices=Action.choices)
+    condition = models.CharField(max_length=20, choices=Condition.choices, blank=True)
+    within_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(365)],
+        help_text="Conditions that wait (accepted, replied): working days to wait before the no path.",
+    )
     delay_days = models.PositiveSmallIntegerField(
         default=0, validators=[MaxValueValidator(365)], help_text="Working days after the previous step."
     )
@@ -113,21 +164,63 @@ class Step(models.Model):
 
     class Meta:
         ordering = ["campaign", "position"]
-        constraints = [models.UniqueConstraint(fields=["campaign", "position"], name="step_unique_campaign_position")]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "position"], name="step_unique_campaign_position"),
+            # One node per branch of a node: the sequence is a tree (its one root is checked by the sequence's
+            # service, which detaches the nodes while it rewrites them).
+            models.UniqueConstraint(
+                fields=["parent", "branch"], condition=Q(parent__isnull=False), name="step_unique_parent_branch"
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.position}. {self.get_action_display()}"
+        return f"{self.position}. {self.display_label}"
+
+    @property
+    def display_label(self) -> str:
+        """What people read for this node: its label, else what it does."""
+        if self.label:
+            return self.label
+        if self.action == self.Action.CONDITION:
+            text = self.get_condition_display() or "Condition"
+            if self.condition in self.WINDOW_CONDITIONS and self.within_days:
+                text += f" within {self.within_days} working day{'s' if self.within_days != 1 else ''}"
+            return text + "?"
+        if self.action == self.Action.WAIT:
+            return f"Wait {self.delay_display or '0 days'}"
+        return self.get_action_display()
+
+    @property
+    def is_condition(self) -> bool:
+        return self.action == self.Action.CONDITION
+
+    @property
+    def sends(self) -> bool:
+        return self.action in self.SENDING
 
     def clean(self):
         errors = {}
         if self.action in (self.Action.MESSAGE, self.Action.INMAIL) and not self.template.strip():
             errors["template"] = "A message needs a text."
-        if self.action == self.Action.VISIT and (self.template.strip() or self.template_b.strip()):
-            errors["template"] = "A profile visit sends no text."
+        if self.action not in self.TEXT_ACTIONS and (self.template.strip() or self.template_b.strip()):
+            errors["template"] = f"A {self.get_action_display().lower()} step sends no text."
         if self.withdraw_after_days is not None and self.action != self.Action.INVITE:
             errors["withdraw_after_days"] = "Only invitations can be withdrawn."
         if self.template_b.strip() and not self.template.strip():
             errors["template_b"] = "Variant B needs a variant A."
+        if self.action == self.Action.CONDITION:
+            if not self.condition:
+                errors["condition"] = "Pick what the condition checks."
+            elif self.condition in self.WINDOW_CONDITIONS and not self.within_days:
+                errors["within_days"] = "Say how many working days to wait (1 to 365)."
+            elif self.condition not in self.WINDOW_CONDITIONS and self.within_days:
+                errors["within_days"] = f"{self.get_condition_display()} is checked at once: it has no window."
+        elif self.condition:
+            errors["condition"] = "Only a condition step checks something."
+        elif self.within_days:
+            errors["within_days"] = "Only a condition that waits has a window."
+        if self.branch in (self.Branch.YES, self.Branch.NO) and self.parent_id and not self.parent.is_condition:
+            errors["branch"] = "Only a condition has a yes and a no path."
         if errors:
             raise ValidationError(errors)
 

@@ -32,6 +32,17 @@ def lead_blocker(lead: Lead, *, now: dt.datetime | None = None) -> str:
         .first()
     )
     if action is None:
+        if lead.step_id and lead.step.action in (Step.Action.CONDITION, Step.Action.WAIT):
+            from .sequence import lead_waiting
+
+            text = lead_waiting(lead, now=now)
+            return text[0].upper() + text[1:] + "."
+        if lead.status == LeadStatus.INVITED and lead.step_id:
+            since = lead.invited_at.strftime("%Y-%m-%d %H:%M") if lead.invited_at else "?"
+            return (
+                f"Waiting for the invitation to be accepted (sent {since} UTC) before step {lead.step.position} "
+                f"\u201c{lead.step.display_label}\u201d."
+            )
         if lead.status == LeadStatus.INVITED:
             since = lead.invited_at.strftime("%Y-%m-%d %H:%M") if lead.invited_at else "?"
             return f"Waiting for the invitation to be accepted (sent {since} UTC)."

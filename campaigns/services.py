@@ -133,34 +133,22 @@ def step_delete(*, steps) -> int:
 
 @transaction.atomic
 def campaign_set_steps(*, campaign: Campaign, steps: list[dict]) -> None:
-    """The campaign's steps become these: matched by id when given, else by position; changed in place, added,
-    or removed when nothing was ever queued for them (StepInUse otherwise). History stays with its step."""
-    existing = {step.pk: step for step in campaign.steps.select_for_update()}
-    by_position = {step.position: step for step in existing.values()}
-    kept, rows = set(), []
-    for data in steps:
-        data = dict(data)
-        step = existing.get(data.pop("id", None)) or by_position.get(data["position"])
-        if step is None or step.pk in kept:
-            step = Step(campaign=campaign)
-        for name, value in data.items():
-            setattr(step, name, value)
-        if step.pk:
-            kept.add(step.pk)
-        rows.append(step)
-    step_delete(steps=[step for pk, step in existing.items() if pk not in kept])
-    # Positions may be swapped: park the kept rows out of the way first, the unique constraint is per position.
-    for offset, step in enumerate(row for row in rows if row.pk):
-        Step.objects.filter(pk=step.pk).update(position=10_000 + offset)
-    for step in rows:
-        step.save()
+    """The campaign's steps become this linear list, each after the one before (matched by id when given, else by
+    position; history stays with its step). Branches are written through the sequence document instead."""
+    from .sequence import SequenceInUse, linear_specs, sequence_replace
+
+    try:
+        sequence_replace(campaign=campaign, specs=linear_specs(steps))
+    except SequenceInUse as exc:
+        raise StepInUse([int(key) for key in exc.problems]) from None
 
 
 @transaction.atomic
 def campaign_create(*, senders=(), steps: list[dict] = (), **fields) -> Campaign:
     campaign = Campaign.objects.create(**fields)
     campaign.senders.set(senders)
-    Step.objects.bulk_create([Step(campaign=campaign, **step) for step in steps])
+    if steps:
+        campaign_set_steps(campaign=campaign, steps=list(steps))
     return campaign
 
 
@@ -190,18 +178,14 @@ def campaign_problems(campaign: Campaign) -> list[Problem]:
             problems.append(Problem(f"Sender {sender} belongs to another client."))
     if not steps:
         problems.append(Problem("No steps: add at least one step."))
-    if campaign.kind == Campaign.Kind.MESSENGER and any(s.action == Step.Action.INVITE for s in steps):
-        problems.append(
-            Problem("A messenger campaign works 1st-degree connections and cannot have an invitation step.")
-        )
-    if campaign.kind == Campaign.Kind.CONNECTOR and steps:
-        invite_positions = [s.position for s in steps if s.action == Step.Action.INVITE]
-        if not invite_positions:
-            problems.append(Problem("A connector campaign needs an invitation step."))
-        elif len(invite_positions) > 1:
-            problems.append(Problem("A connector campaign has one invitation step, not several."))
-        elif any(s.position < invite_positions[0] and s.action == Step.Action.MESSAGE for s in steps):
-            problems.append(Problem("A message step comes before the invitation: messages need a connection."))
+    if steps:
+        from .sequence import SEQUENCE, sequence_problems, stored_specs
+
+        for key, fields in sequence_problems(campaign.kind, stored_specs(campaign)).items():
+            for name, messages in fields.items():
+                if name in ("template", "template_b"):
+                    continue  # said below, with the variant
+                problems.extend(Problem(m if key == SEQUENCE else f"Step {key}: {m}") for m in messages)
     has_leads = Lead.objects.filter(campaign=campaign).exists()
     step_level: list[Problem] = []
     for step in steps:
@@ -219,6 +203,7 @@ def campaign_problems(campaign: Campaign) -> list[Problem]:
                         )
                     )
     problems.extend(step_level)
+    problems = list({problem.message: problem for problem in problems}.values())  # a node's check says it once
     if step_level:
         return problems  # broken templates would fail for every lead: say it once
     problems.extend(_lead_render_problems(campaign, steps))
@@ -355,21 +340,13 @@ def campaign_duplicate(*, campaign: Campaign) -> Campaign:
         dry_run=campaign.dry_run,
     )
     copy.senders.set(campaign.senders.all())
-    Step.objects.bulk_create(
-        [
-            Step(
-                campaign=copy,
-                position=s.position,
-                action=s.action,
-                delay_days=s.delay_days,
-                delay_hours=s.delay_hours,
-                template=s.template,
-                template_b=s.template_b,
-                withdraw_after_days=s.withdraw_after_days,
-            )
-            for s in campaign.steps.all()
-        ]
-    )
+    from .sequence import sequence_replace, stored_specs
+
+    specs = stored_specs(campaign)
+    for spec in specs:
+        spec.id = None  # new steps, same numbers and shape
+    if specs:
+        sequence_replace(campaign=copy, specs=specs)
     return copy
 
 

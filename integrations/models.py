@@ -15,6 +15,10 @@ class ActionKind(models.TextChoices):
     INMAIL = "inmail", "InMail"
     VISIT = "visit", "Profile visit"
     READ = "read", "Profile read (lead sourcing)"
+    FOLLOW = "follow", "Follow"
+    LIKE = "like", "Post like"
+    ENDORSE = "endorse", "Skill endorsement"
+    WITHDRAW = "withdraw", "Invitation withdrawal"
 
 
 class LinkedInAccount(models.Model):
@@ -81,6 +85,18 @@ class LinkedInAccount(models.Model):
     )
     daily_inmail_limit = models.PositiveSmallIntegerField(
         "InMails per day", default=30, validators=[MaxValueValidator(100)]
+    )
+    daily_follow_limit = models.PositiveSmallIntegerField(
+        "follows per day", default=25, validators=[MaxValueValidator(200)]
+    )
+    daily_like_limit = models.PositiveSmallIntegerField(
+        "post likes per day", default=30, validators=[MaxValueValidator(200)]
+    )
+    daily_endorse_limit = models.PositiveSmallIntegerField(
+        "skill endorsements per day", default=15, validators=[MaxValueValidator(100)]
+    )
+    daily_withdraw_limit = models.PositiveSmallIntegerField(
+        "invitation withdrawals per day", default=40, validators=[MaxValueValidator(200)]
     )
     daily_read_limit = models.PositiveSmallIntegerField(
         "profile reads per day",
@@ -150,6 +166,10 @@ class LinkedInAccount(models.Model):
             ActionKind.INMAIL: self.daily_inmail_limit,
             ActionKind.VISIT: self.daily_visit_limit,
             ActionKind.READ: self.read_limit,
+            ActionKind.FOLLOW: self.daily_follow_limit,
+            ActionKind.LIKE: self.daily_like_limit,
+            ActionKind.ENDORSE: self.daily_endorse_limit,
+            ActionKind.WITHDRAW: self.daily_withdraw_limit,
         }[kind]
 
     @property
@@ -204,6 +224,10 @@ class RateUsage(models.Model):
     inmails = models.PositiveIntegerField(default=0)
     visits = models.PositiveIntegerField(default=0)
     reads = models.PositiveIntegerField(default=0)
+    follows = models.PositiveIntegerField(default=0)
+    likes = models.PositiveIntegerField(default=0)
+    endorsements = models.PositiveIntegerField(default=0)
+    withdrawals = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     COUNTER_FOR_KIND = {
@@ -212,6 +236,10 @@ class RateUsage(models.Model):
         ActionKind.INMAIL: "inmails",
         ActionKind.VISIT: "visits",
         ActionKind.READ: "reads",
+        ActionKind.FOLLOW: "follows",
+        ActionKind.LIKE: "likes",
+        ActionKind.ENDORSE: "endorsements",
+        ActionKind.WITHDRAW: "withdrawals",
     }
 
     class Meta:

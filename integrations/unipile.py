@@ -82,6 +82,10 @@ class InvalidResponse(UnipileError):
     """A 2xx answer that is not JSON or lacks the fields we need."""
 
 
+class NotSupported(UnipileError):
+    """An unconfirmed call (UNIPILE.md) answered 400 or 404: the provider does not do this here."""
+
+
 ERROR_TYPES: dict[str, type[UnipileError]] = {
     "too_many_requests": RateLimited,
     "provider_error": ProviderUnavailable,
@@ -233,6 +237,26 @@ class Profile:
             invitation_status=str(invitation.get("status") or ""),
             can_send_inmail=_field(data, "can_send_inmail", bool, required=False, default=False),
         )
+
+
+@dataclass(frozen=True)
+class Skill:
+    name: str
+    endorsement_id: str
+
+
+def endorsable_skill(data: dict) -> Skill | None:
+    """The first listed skill we have not endorsed yet, from a profile read with its skills section."""
+    skills = data.get("skills")
+    if not isinstance(skills, list):
+        return None
+    for item in skills:
+        if not isinstance(item, dict) or item.get("endorsed") is True:
+            continue
+        endorsement_id = str(item.get("endorsement_id") or item.get("id") or "")
+        if endorsement_id:
+            return Skill(name=str(item.get("name") or ""), endorsement_id=endorsement_id)
+    return None
 
 
 @dataclass(frozen=True)
@@ -541,8 +565,10 @@ class UnipileClient:
             return min(error.retry_after, self.backoff_cap)
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))  # full jitter
 
-    def _send_once(self, method: str, path: str, *, endpoint: str, account_id: str = "", **kwargs) -> dict:
-        url = self.base_url + path
+    def _send_once(
+        self, method: str, path: str, *, endpoint: str, account_id: str = "", url_override: str = "", **kwargs
+    ) -> dict:
+        url = url_override or self.base_url + path
         started = time.monotonic()
         status: int | str = "-"
         try:
@@ -650,6 +676,69 @@ class UnipileClient:
             endpoint="users.invite.withdraw",
             account_id=account_id,
             params={"account_id": account_id},
+        )
+
+    # -- engagement (UNIPILE.md "Engagement actions": unconfirmed calls, a 400 or 404 means NotSupported) --
+
+    def _unconfirmed(self, method: str, path: str, *, endpoint: str, account_id: str, **kwargs) -> dict:
+        try:
+            return self._request(method, path, endpoint=endpoint, account_id=account_id, **kwargs)
+        except BadRequest as exc:
+            raise NotSupported(f"{endpoint} answered {exc.status or 400} ({exc.type or 'no type'})") from None
+
+    @property
+    def _v2_root(self) -> str:
+        return self.base_url.removesuffix("/api/v1") + "/v2"
+
+    def follow(self, *, account_id: str, provider_id: str) -> None:
+        """v2 `POST /v2/{account}/users/me/follow/{user_id}` (no v1 call is confirmed)."""
+        quote = requests.utils.quote
+        url = f"{self._v2_root}/{quote(account_id, safe='')}/users/me/follow/{quote(provider_id, safe='')}"
+        self._unconfirmed("POST", "", endpoint="users.follow", account_id=account_id, url_override=url)
+
+    def latest_post(self, *, account_id: str, identifier: str) -> str | None:
+        """The id of the person's most recent post, None when they have none."""
+        body = self._unconfirmed(
+            "GET",
+            f"/users/{requests.utils.quote(identifier, safe='')}/posts",
+            endpoint="users.posts",
+            account_id=account_id,
+            params={"account_id": account_id, "limit": 1},
+        )
+        items = body.get("items")
+        if not isinstance(items, list):
+            raise InvalidResponse("answer to users.posts has no items list")
+        for item in items:
+            if isinstance(item, dict) and (post_id := str(item.get("social_id") or item.get("id") or "")):
+                return post_id
+        return None
+
+    def react_to_post(self, *, account_id: str, post_id: str, reaction: str = "like") -> None:
+        self._unconfirmed(
+            "POST",
+            "/posts/reaction",
+            endpoint="posts.reaction",
+            account_id=account_id,
+            json={"account_id": account_id, "post_id": post_id, "reaction_type": reaction},
+        )
+
+    def endorsable_skill(self, *, account_id: str, identifier: str) -> Skill | None:
+        body = self._unconfirmed(
+            "GET",
+            f"/users/{requests.utils.quote(identifier, safe='')}",
+            endpoint="users.get.skills",
+            account_id=account_id,
+            params={"account_id": account_id, "linkedin_sections": "skills"},
+        )
+        return endorsable_skill(body)
+
+    def endorse(self, *, account_id: str, provider_id: str, skill: Skill) -> None:
+        self._unconfirmed(
+            "POST",
+            "/linkedin/endorse",
+            endpoint="linkedin.endorse",
+            account_id=account_id,
+            json={"account_id": account_id, "user_id": provider_id, "endorsement_id": skill.endorsement_id},
         )
 
     def list_relations(self, *, account_id: str, page_size: int = 200) -> Iterator[Relation]:

@@ -33,7 +33,7 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
         {S.INVITED, S.CONNECTED, S.MESSAGED, S.REPLIED, S.COMPLETED, S.ERROR, S.PAUSED, S.OPTED_OUT, S.DO_NOT_CONTACT}
     ),
     S.INVITED: frozenset(
-        {S.CONNECTED, S.REPLIED, S.COMPLETED, S.WITHDRAWN, S.ERROR, S.PAUSED, S.OPTED_OUT, S.DO_NOT_CONTACT}
+        {S.PENDING, S.CONNECTED, S.REPLIED, S.COMPLETED, S.WITHDRAWN, S.ERROR, S.PAUSED, S.OPTED_OUT, S.DO_NOT_CONTACT}
     ),
     S.CONNECTED: frozenset({S.MESSAGED, S.REPLIED, S.COMPLETED, S.ERROR, S.PAUSED, S.OPTED_OUT, S.DO_NOT_CONTACT}),
     S.MESSAGED: frozenset({S.REPLIED, S.COMPLETED, S.ERROR, S.PAUSED, S.OPTED_OUT, S.DO_NOT_CONTACT}),
@@ -83,7 +83,19 @@ class Lead(models.Model):
         max_length=20, choices=LeadStatus.choices, blank=True, help_text="Where a paused or errored lead goes back to."
     )
     current_step = models.PositiveSmallIntegerField(
-        default=0, help_text="Position of the last step done; 0 before the first."
+        default=0, help_text="Number of the last step done; 0 before the first."
+    )
+    step = models.ForeignKey(
+        "campaigns.Step",
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="leads_here",
+        help_text="The step the lead is at: to be done next, or a condition it waits on. Empty before the first "
+        "step (and after the last one).",
+    )
+    condition_until = models.DateTimeField(
+        null=True, blank=True, help_text="Waiting on a condition: when its window ends and the no path is taken."
     )
     next_action_at = models.DateTimeField(null=True, blank=True)
     sender = models.ForeignKey(
@@ -158,6 +170,10 @@ class EventType(models.TextChoices):
     SEND_FAILED = "send_failed", "Send failed"
     LEAD_MOVED = "lead_moved", "Moved to another campaign"
     STEP_SKIPPED = "step_skipped", "Step skipped"
+    FOLLOWED = "followed", "Followed"
+    POST_LIKED = "post_liked", "Post liked"
+    SKILL_ENDORSED = "skill_endorsed", "Skill endorsed"
+    CONDITION_DECIDED = "condition_decided", "Condition decided"
 
 
 # The event types analytics funnels read (status changes and visits, most of the log, are not among them).

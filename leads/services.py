@@ -201,6 +201,8 @@ def lead_move(*, lead: Lead, campaign, actor=None) -> Lead:
     locked.status = LeadStatus.PENDING
     locked.resume_status = ""
     locked.current_step = 0
+    locked.step = None
+    locked.condition_until = None
     locked.last_error = ""
     locked.next_action_at = timezone.now()
     locked.save()

@@ -375,6 +375,11 @@ ACCOUNT_DEFAULT_LIMITS = {
     "daily_message_limit": env_int("ACCOUNT_DEFAULT_MESSAGES_PER_DAY", 100, minimum=1),
     "daily_visit_limit": env_int("ACCOUNT_DEFAULT_VISITS_PER_DAY", 80, minimum=1),
     "daily_inmail_limit": env_int("ACCOUNT_DEFAULT_INMAILS_PER_DAY", 30, minimum=1),
+    # Engagement: Unipile gives no figure of its own; kept well under its 80-100 profile views a day.
+    "daily_follow_limit": env_int("ACCOUNT_DEFAULT_FOLLOWS_PER_DAY", 25, minimum=1),
+    "daily_like_limit": env_int("ACCOUNT_DEFAULT_LIKES_PER_DAY", 30, minimum=1),
+    "daily_endorse_limit": env_int("ACCOUNT_DEFAULT_ENDORSEMENTS_PER_DAY", 15, minimum=1),
+    "daily_withdraw_limit": env_int("ACCOUNT_DEFAULT_WITHDRAWALS_PER_DAY", 40, minimum=1),
     "max_pending_invitations": env_int("ACCOUNT_DEFAULT_MAX_PENDING_INVITATIONS", 500, minimum=1),
 }
 # Lead sourcing: seconds between two pages of one source (a random wait in this range, as LinkedIn likes it).

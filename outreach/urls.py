@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from integrations.sandbox.views import follow as sandbox_follow
 from integrations.sandbox.views import hosted_page as sandbox_hosted_page
 from integrations.views import connect_done, hosted_auth_notify, unipile_webhook
 from reports.webhooks import resend_webhook
@@ -20,6 +21,7 @@ urlpatterns = [
     path("webhooks/resend/", resend_webhook, name="resend-webhook"),
     # Answers 404 unless UNIPILE_SANDBOX is on (checked per request, refused at start-up when DEBUG is off).
     path("sandbox/unipile/api/v1/", include("integrations.sandbox.urls")),
+    path("sandbox/unipile/v2/<str:account_id>/users/me/follow/<str:user_id>", sandbox_follow),
     path("sandbox/unipile/hosted/<str:link_id>/", sandbox_hosted_page, name="sandbox-hosted-auth"),
 ]
 

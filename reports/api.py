@@ -54,7 +54,10 @@ class SummarySerializer(serializers.Serializer):
 
 
 class StepRowSerializer(serializers.Serializer):
-    step = serializers.IntegerField(allow_null=True)
+    campaign = serializers.IntegerField(allow_null=True)
+    step = serializers.IntegerField(allow_null=True, help_text="The step's number in its campaign.")
+    step_id = serializers.IntegerField(allow_null=True, help_text="The step (null: no longer in the sequence).")
+    label = serializers.CharField(help_text="The step's number and label, as reports and emails name it.")
     variant = serializers.CharField(allow_blank=True)
     sent = serializers.IntegerField()
     leads = serializers.IntegerField()

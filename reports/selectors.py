@@ -40,7 +40,7 @@ from django.db.models import (
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, Concat, TruncDate
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Step
 from integrations.models import ActionKind, LinkedInAccount, RateUsage
 from leads.models import FUNNEL_EVENT_TYPES, Event, EventType
 
@@ -365,7 +365,7 @@ def step_variants(events: QuerySet[Event], period: Period) -> list[dict]:
         .filter(type__in=OUTREACH_TYPES)
         .annotate(step=KT("data__step"), variant=KT("data__variant"))
         .exclude(step__isnull=True)
-        .values("step", "variant")
+        .values("campaign_id", "step", "variant")
         .annotate(sent=Count("id"), leads=Count("lead", distinct=True))
         .order_by()
     )
@@ -385,17 +385,18 @@ def step_variants(events: QuerySet[Event], period: Period) -> list[dict]:
         _in(events, period)
         .filter(type=E.REPLY_RECEIVED)
         .annotate(credit=Subquery(credited))
-        .values("credit")
+        .values("campaign_id", "credit")
         .annotate(replies=Count("type"), replied=Count("lead", distinct=True))
         .order_by()
     )
-    table: dict[tuple[int, str], dict] = {}
+    table: dict[tuple[int, int, str], dict] = {}
     for row in sent:
         step = _step_number(row["step"])
         if step is None:  # a message outside the sequence (a staff reply) belongs to no step
             continue
         variant = row["variant"] if row["variant"] in ("A", "B") else ""
-        entry = table.setdefault((step, variant), {"sent": 0, "leads": 0, "replies": 0, "replied": 0})
+        key = (row["campaign_id"], step, variant)
+        entry = table.setdefault(key, {"sent": 0, "leads": 0, "replies": 0, "replied": 0})
         entry["sent"] += row["sent"]
         entry["leads"] += row["leads"]
     for row in replies:
@@ -404,14 +405,26 @@ def step_variants(events: QuerySet[Event], period: Period) -> list[dict]:
         if step is None:  # nothing sent before the reply, or a message outside the sequence (a staff reply)
             continue
         variant = variant if variant in ("A", "B") else ""
-        entry = table.setdefault((step, variant), {"sent": 0, "leads": 0, "replies": 0, "replied": 0})
+        key = (row["campaign_id"], step, variant)
+        entry = table.setdefault(key, {"sent": 0, "leads": 0, "replies": 0, "replied": 0})
         entry["replies"] += row["replies"]
         entry["replied"] += row["replied"]
+    # Each row names its node: the step's label (or what it does), one query for all of them.
+    nodes = {
+        (s.campaign_id, s.position): s
+        for s in Step.objects.filter(
+            campaign_id__in={c for c, _, _ in table}, position__in={p for _, p, _ in table}
+        ).only("id", "campaign_id", "position", "label", "action", "condition", "within_days", "delay_days")
+    }
     result = []
-    for (step, variant), entry in sorted(table.items()):
+    for (campaign_id, step, variant), entry in sorted(table.items(), key=lambda item: (item[0][0] or 0, *item[0][1:])):
+        node = nodes.get((campaign_id, step))
         result.append(
             {
+                "campaign": campaign_id,
                 "step": step,
+                "step_id": node.pk if node else None,
+                "label": f"{step}. {node.display_label}" if node else f"Step {step}",
                 "variant": variant,
                 **entry,
                 "reply_rate": _ratio(entry["replied"], entry["leads"]),

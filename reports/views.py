@@ -154,9 +154,19 @@ def _export(kind, events, period, client, campaign, campaigns, accounts):
             if (s := by_campaign.get(c.pk))
         )
     elif kind == "steps":
-        header = ["step", "variant", "sent", "leads", "replies", "replied leads", "reply rate"]
+        header = ["campaign", "step", "label", "variant", "sent", "leads", "replies", "replied leads", "reply rate"]
         rows = (
-            [r["step"], r["variant"], r["sent"], r["leads"], r["replies"], r["replied"], r["reply_rate"]]
+            [
+                r["campaign"],
+                r["step"],
+                r["label"],
+                r["variant"],
+                r["sent"],
+                r["leads"],
+                r["replies"],
+                r["replied"],
+                r["reply_rate"],
+            ]
             for r in selectors.step_variants(events, period)
         )
     else:

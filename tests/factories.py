@@ -73,6 +73,12 @@ class StepFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 1)
     action = Step.Action.MESSAGE
     template = "Hi {first_name}"
+    # A linear sequence unless told otherwise: each step after the one with the number before it.
+    parent = factory.LazyAttribute(
+        lambda o: (
+            o.campaign.steps.filter(position__lt=o.position).order_by("-position").first() if o.campaign.pk else None
+        )
+    )
 
 
 class LeadFactory(factory.django.DjangoModelFactory):

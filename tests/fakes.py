@@ -22,6 +22,7 @@ from integrations.unipile import (
     NotFound,
     Profile,
     SentInvitation,
+    Skill,
 )
 
 
@@ -40,6 +41,8 @@ class FakeUnipile:
         self.accept_any_account = False  # get_account answers for any id (tests that only add accounts)
         self.inmail_balance: dict[str, int | None] = {}  # account id -> credits (missing: the call says nothing)
         self.links: list[dict] = []  # hosted-auth links asked for
+        self.posts: dict[str, list[str]] = {}  # provider id -> post ids, newest first (missing: one post)
+        self.skills: dict[str, list[str]] = {}  # provider id -> skills not endorsed yet (missing: one skill)
 
     def fail_next(self, method: str, error: Exception, *, after_acting: bool = False, times: int = 1):
         """The next call(s) of method raise error; after_acting: the effect happens first (the ambiguous case)."""
@@ -179,6 +182,36 @@ class FakeUnipile:
             self._enter("request_hosted_link", **kwargs)
             self.links.append(kwargs)
             return HostedLink(url=f"https://hosted.unipile.example/link/{len(self.links)}")
+
+    def follow(self, *, account_id, provider_id):
+        with self.lock:
+            self._enter("follow", account_id=account_id, provider_id=provider_id)
+            self.delivered.append(("follow", provider_id, ""))
+            self._leave("follow")
+
+    def latest_post(self, *, account_id, identifier):
+        with self.lock:
+            self._enter("latest_post", account_id=account_id, identifier=identifier)
+            posts = self.posts.get(identifier, [f"post-{identifier}"])
+            return posts[0] if posts else None
+
+    def react_to_post(self, *, account_id, post_id, reaction="like"):
+        with self.lock:
+            self._enter("react_to_post", account_id=account_id, post_id=post_id)
+            self.delivered.append(("like", post_id, ""))
+            self._leave("react_to_post")
+
+    def endorsable_skill(self, *, account_id, identifier):
+        with self.lock:
+            self._enter("endorsable_skill", account_id=account_id, identifier=identifier)
+            skills = self.skills.get(identifier, ["Sales"])
+            return Skill(name=skills[0], endorsement_id=f"{identifier}-{skills[0]}") if skills else None
+
+    def endorse(self, *, account_id, provider_id, skill):
+        with self.lock:
+            self._enter("endorse", account_id=account_id, provider_id=provider_id)
+            self.delivered.append(("endorse", provider_id, skill.name))
+            self._leave("endorse")
 
     def inmail_credits(self, *, account_id):
         with self.lock:

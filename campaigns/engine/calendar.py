@@ -86,3 +86,15 @@ class WorkCalendar:
             day = self._next_working_day(day)
         candidate = self._at(day, local.time().replace(tzinfo=None)) + dt.timedelta(hours=hours)
         return self.next_working_moment(candidate)
+
+    def working_days_between(self, moment: dt.datetime, until: dt.datetime) -> int:
+        """Working days from moment's day up to until's day (0 when until is today or past)."""
+        day, last = self.local(moment).date(), self.local(until).date()
+        count = 0
+        for _ in range(MAX_SEARCH_DAYS):
+            if day >= last:
+                break
+            day = self._next_working_day(day)
+            if day <= last:
+                count += 1
+        return count

@@ -32,6 +32,8 @@ from integrations.unipile import (
     BadRequest,
     InvalidResponse,
     LimitReached,
+    NotFound,
+    NotSupported,
     ProviderUnavailable,
     RateLimited,
     RecipientProblem,
@@ -43,6 +45,7 @@ from leads.models import ACTIVE_STATUSES, FINAL_STATUSES, Event, EventType, Lead
 from leads.services import InvalidTransition, lead_transition
 
 from ..models import Campaign, OutboundAction, Step
+from ..sequence import Sequence
 from ..signals import action_sent
 from . import limits
 from .calendar import WorkCalendar
@@ -54,12 +57,19 @@ EVENT_FOR_ACTION = {
     Step.Action.MESSAGE: EventType.MESSAGE_SENT,
     Step.Action.INMAIL: EventType.INMAIL_SENT,
     Step.Action.VISIT: EventType.PROFILE_VISITED,
+    Step.Action.FOLLOW: EventType.FOLLOWED,
+    Step.Action.LIKE: EventType.POST_LIKED,
+    Step.Action.ENDORSE: EventType.SKILL_ENDORSED,
+    Step.Action.WITHDRAW: EventType.INVITE_WITHDRAWN,
 }
 STATUS_AFTER_ACTION = {
     Step.Action.INVITE: LeadStatus.INVITED,
     Step.Action.MESSAGE: LeadStatus.MESSAGED,
     Step.Action.INMAIL: LeadStatus.MESSAGED,
 }
+# Doing these twice is harmless (a visit, a follow, a like, an endorsement): after a timeout they are retried
+# rather than checked with the provider.
+REPEATABLE = frozenset({Step.Action.VISIT, Step.Action.FOLLOW, Step.Action.LIKE, Step.Action.ENDORSE})
 CANDIDATES_PER_TICK = 25
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_CAP_SECONDS = 3600
@@ -176,7 +186,7 @@ def claim_next(*, account: LinkedInAccount, now: dt.datetime) -> OutboundAction 
     # Conversations first: a follow-up to someone who accepted matters more than one more invitation.
     priority = Case(
         When(action__in=[Step.Action.MESSAGE, Step.Action.INMAIL], then=Value(0)),
-        When(action=Step.Action.VISIT, then=Value(1)),
+        When(action__in=list(REPEATABLE), then=Value(1)),
         default=Value(2),
         output_field=IntegerField(),
     )
@@ -265,12 +275,63 @@ def _resolve(provider, action: OutboundAction):
     return profile
 
 
+def _engage(provider, action: OutboundAction) -> Refs:
+    """Follow, like the latest post, endorse a skill, withdraw the invitation. Calls the provider does not confirm
+    (UNIPILE.md) answer NotSupported: the step is skipped with that reason, never retried in a loop."""
+    lead, account = action.lead, action.account
+    account_id = account.unipile_account_id
+    kind = action.action
+    try:
+        if kind == Step.Action.WITHDRAW:
+            invitation_id = _pending_invitation_id(action)
+            if not invitation_id:
+                if lead.connected_at is not None:
+                    raise Skipped("the invitation was accepted: nothing to withdraw", advance=True)
+                raise Skipped("no pending invitation of ours to withdraw", advance=True)
+            try:
+                provider().withdraw_invitation(account_id=account_id, invitation_id=invitation_id)
+            except NotFound:
+                raise Skipped("the invitation is no longer pending at LinkedIn", advance=True) from None
+            return Refs(data={"invitation_id": invitation_id})
+        profile = _resolve(provider, action)
+        if kind == Step.Action.FOLLOW:
+            provider().follow(account_id=account_id, provider_id=profile.provider_id or lead.provider_id)
+            return Refs()
+        if kind == Step.Action.LIKE:
+            post = provider().latest_post(account_id=account_id, identifier=profile.provider_id or lead.provider_id)
+            if post is None:
+                raise Skipped("the person has no recent post to like", advance=True)
+            provider().react_to_post(account_id=account_id, post_id=post)
+            return Refs(data={"post_id": post})
+        skill = provider().endorsable_skill(account_id=account_id, identifier=profile.provider_id or lead.provider_id)
+        if skill is None:
+            raise Skipped("the person lists no skill left to endorse", advance=True)
+        provider().endorse(account_id=account_id, provider_id=profile.provider_id or lead.provider_id, skill=skill)
+        return Refs(data={"skill": skill.name})
+    except NotSupported as exc:
+        raise Skipped(f"not supported by the provider: {exc}", advance=True) from None
+
+
+def _pending_invitation_id(action: OutboundAction) -> str:
+    """The invitation this lead's withdrawal is about: our last one sent to the lead (not a dry run)."""
+    invitation = (
+        OutboundAction.objects.filter(lead_id=action.lead_id, action=Step.Action.INVITE, status=Status.SENT)
+        .exclude(invitation_id="")
+        .order_by("-sent_at", "-pk")
+        .values_list("invitation_id", flat=True)
+        .first()
+    )
+    return invitation or ""
+
+
 def _perform(provider, action: OutboundAction) -> Refs:
     lead, account = action.lead, action.account
     account_id = account.unipile_account_id
     if action.action == Step.Action.VISIT:
         provider().get_profile(account_id=account_id, identifier=_profile_identifier(lead), visit=True)
         return Refs()
+    if action.action in (Step.Action.FOLLOW, Step.Action.LIKE, Step.Action.ENDORSE, Step.Action.WITHDRAW):
+        return _engage(provider, action)
     if action.action == Step.Action.INVITE:
         if len(action.text) > account.invite_note_limit:
             raise BadRequest(
@@ -356,9 +417,11 @@ def _inmail_credits(provider, account: LinkedInAccount, now: dt.datetime) -> int
 
 
 def _next_step(action: OutboundAction) -> Step | None:
+    """The step after the action's own (its next path)."""
     if not action.step_id:
         return None
-    return action.lead.campaign.steps.filter(position__gt=action.step.position).order_by("position").first()
+    sequence = Sequence.of(action.lead.campaign)
+    return sequence.child(sequence.by_id[action.step_id])
 
 
 def _advance_lead(action: OutboundAction, now: dt.datetime, *, status_after: str | None) -> None:
@@ -368,25 +431,31 @@ def _advance_lead(action: OutboundAction, now: dt.datetime, *, status_after: str
         lead.sender_id = action.account_id
     if action.chat_id and not lead.chat_id:
         lead.chat_id = action.chat_id
-    if action.step_id:
-        lead.current_step = max(lead.current_step, action.step.position)
-    lead.save(update_fields=["sender", "chat_id", "current_step", "updated_at"])
-    if lead.status not in ACTIVE_STATUSES or not action.step_id:
-        return  # a reply or an operator got there first; the action is recorded, the lead stays put
+    fields = ["sender", "chat_id", "updated_at"]
+    moves = bool(action.step_id) and lead.status in ACTIVE_STATUSES and lead.step_id in (None, action.step_id)
+    # (A lead placed by number only has no step yet: it moves on from the action's step.)
     next_step = _next_step(action)
+    if moves:
+        # The lead goes on from this step (unless a reply, an operator or another path moved it meanwhile).
+        lead.current_step, lead.step, lead.condition_until = action.step.position, next_step, None
+        fields += ["current_step", "step", "condition_until"]
+    lead.save(update_fields=fields)
+    if not moves:
+        return  # a reply or an operator got there first; the action is recorded, the lead stays put
     calendar = _calendar(lead.campaign)
-    waiting_for_acceptance = status_after == LeadStatus.INVITED
+    # After an invitation, the next action waits for the acceptance; a condition or a wait decides itself.
+    waiting_for_acceptance = status_after == LeadStatus.INVITED and (next_step is None or next_step.sends)
     due = None
     if next_step and not waiting_for_acceptance:
         due = calendar.add_working_days(now, next_step.delay_days, next_step.delay_hours)
-    if status_after and status_after != lead.status:
+    if status_after and status_after != lead.status and lead.can_transition_to(status_after):
         lead_transition(
             lead=lead,
             to=status_after,
             account=action.account,
             when=now,
             next_action_at=due,
-            reason=f"step {action.step.position} done",
+            reason=f"step {action.step.position} ({action.step.display_label}) done",
         )
     else:
         Lead.objects.filter(pk=lead.pk).update(next_action_at=due)
@@ -422,6 +491,7 @@ def record_sent(action: OutboundAction, refs: Refs, now: dt.datetime, *, dry_run
     data = {
         "action_id": action.pk,
         "step": action.step.position if action.step_id else None,
+        "step_id": action.step_id,
         "variant": action.variant,
         **refs.data,
     }
@@ -436,7 +506,10 @@ def record_sent(action: OutboundAction, refs: Refs, now: dt.datetime, *, dry_run
         external_id=refs.message_id or refs.invitation_id,
     )
     if action.lead_id:
-        _advance_lead(action, now, status_after=STATUS_AFTER_ACTION.get(action.action))
+        status_after = STATUS_AFTER_ACTION.get(action.action)
+        if action.action == Step.Action.WITHDRAW and action.lead.status == LeadStatus.INVITED:
+            status_after = LeadStatus.PENDING  # the invitation is gone: the lead goes on, unconnected
+        _advance_lead(action, now, status_after=status_after)
     if not dry_run:
         action_sent.send(sender=OutboundAction, action=action, refs=refs, when=now)
     return True
@@ -606,13 +679,23 @@ def _handle(action: OutboundAction, provider, now: dt.datetime) -> SendResult:
                         account_id=action.account_id,
                         type=EventType.STEP_SKIPPED,
                         occurred_at=now,
-                        data={"action_id": action.pk, "step": action.step.position, "reason": skip.reason},
+                        data={
+                            "action_id": action.pk,
+                            "step": action.step.position,
+                            "step_id": action.step_id,
+                            "reason": skip.reason,
+                        },
                     )
                     _advance_lead(action, now, status_after=None)
             elif _settle(action, status=Status.CANCELLED, last_error=skip.reason):
                 _release(action)
                 lead = Lead.objects.get(pk=action.lead_id)
                 if skip.lead_status and lead.can_transition_to(skip.lead_status):
+                    if action.step_id:  # on to the step after this one, due now
+                        next_step = _next_step(action)
+                        Lead.objects.filter(pk=lead.pk).update(
+                            current_step=action.step.position, step=next_step, condition_until=None
+                        )
                     lead_transition(
                         lead=lead,
                         to=skip.lead_status,
@@ -620,9 +703,6 @@ def _handle(action: OutboundAction, provider, now: dt.datetime) -> SendResult:
                         account=action.account,
                         next_action_at=_calendar(lead.campaign).next_working_moment(now),
                         when=now,
-                    )
-                    Lead.objects.filter(pk=lead.pk).update(
-                        current_step=action.step.position if action.step_id else lead.current_step
                     )
         result.outcome, result.detail = SendOutcome.SKIPPED, skip.reason
         return result
@@ -642,7 +722,7 @@ def _handle(action: OutboundAction, provider, now: dt.datetime) -> SendResult:
         result.outcome, result.detail = SendOutcome.COOLING_DOWN, reason
         return result
     except (ProviderUnavailable, InvalidResponse) as exc:
-        if action.action == Step.Action.VISIT:
+        if action.action in REPEATABLE:
             result.outcome, result.detail = _retry_or_die(action, now, str(exc), cause=exc), str(exc)
             return result
         # The write may have reached LinkedIn, or may still: it is checked with the provider after a grace
@@ -686,8 +766,12 @@ def _find_on_provider(action: OutboundAction, provider) -> Refs | None:
     """Did an interrupted action reach LinkedIn? Refs when it did, None when it did not."""
     lead, account = action.lead, action.account
     account_id = account.unipile_account_id
-    if action.action == Step.Action.VISIT:
-        return None  # visiting again is harmless
+    if action.action in REPEATABLE:
+        return None  # visiting, following, liking or endorsing again is harmless
+    if action.action == Step.Action.WITHDRAW:
+        invitation_id = _pending_invitation_id(action)
+        pending = {invitation.id for invitation in provider().list_sent_invitations(account_id=account_id)}
+        return Refs(data={"invitation_id": invitation_id, "reconciled": True}) if invitation_id not in pending else None
     if action.action == Step.Action.INVITE:
         for invitation in provider().list_sent_invitations(account_id=account_id):
             if (lead.provider_id and invitation.invited_user_id == lead.provider_id) or (

@@ -16,6 +16,7 @@ from .models import (
     SandboxAccount,
     SandboxChat,
     SandboxDelivery,
+    SandboxEngagement,
     SandboxInvitation,
     SandboxMember,
     SandboxMessage,
@@ -560,3 +561,44 @@ def deliver_webhooks(
                 delivery.next_attempt_at = now + dt.timedelta(seconds=RETRY_DELAYS_SECONDS[retry])
         delivery.save(update_fields=["attempts", "last_result", "delivered_at", "gave_up", "next_attempt_at"])
     return {"delivered": delivered, "failed": failed}
+
+
+# --- Engagement ---------------------------------------------------------------------------------
+
+SKILLS = ("Leadership", "Strategy", "Sales", "Marketing", "Python")
+
+
+def posts_of(member: SandboxMember) -> list[str]:
+    """Every member has posted, except one in five (deterministic by member): a like then has nothing to like."""
+    if int(member.provider_id[-2:], 36) % 5 == 0:
+        return []
+    return [f"urn:li:activity:{member.provider_id}-2", f"urn:li:activity:{member.provider_id}-1"]
+
+
+def skills_of(account: SandboxAccount, member: SandboxMember) -> list[dict]:
+    endorsed = set(
+        SandboxEngagement.objects.filter(account=account, member=member, kind="endorse").values_list(
+            "target", flat=True
+        )
+    )
+    return [
+        {
+            "name": name,
+            "endorsement_id": f"{member.provider_id}-skill-{i}",
+            "endorsed": f"{member.provider_id}-skill-{i}" in endorsed,
+        }
+        for i, name in enumerate(SKILLS[: 1 + int(member.provider_id[-1:], 36) % len(SKILLS)])
+    ]
+
+
+@transaction.atomic
+def engage(*, account_id: str, identifier: str, kind: str, target: str = "") -> str:
+    """Record a follow, like or endorsement (idempotent); returns what to answer after acting."""
+    config = SandboxSettings.load()
+    account = account_by_id(account_id)
+    if not identifier:
+        raise ProviderError(400, "invalid_parameters", "The user is required.")
+    member = member_by_identifier(identifier, config)
+    outcome = inject_faults(config, call_rng(config), account)
+    SandboxEngagement.objects.get_or_create(account=account, member=member, kind=kind, target=target)
+    return outcome

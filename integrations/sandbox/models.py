@@ -222,3 +222,26 @@ class SandboxHostedLink(models.Model):
 
     def __str__(self):
         return f"{self.type} link {self.id}"
+
+
+class SandboxEngagement(models.Model):
+    """A follow, a like or an endorsement an account gave a member (doing it again changes nothing)."""
+
+    class Kind(models.TextChoices):
+        FOLLOW = "follow", "Follow"
+        LIKE = "like", "Like"
+        ENDORSE = "endorse", "Endorsement"
+
+    account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="engagements")
+    member = models.ForeignKey(SandboxMember, on_delete=models.CASCADE, related_name="engagements")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    target = models.CharField(max_length=100, blank=True, help_text="The post liked or the skill endorsed.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "member", "kind", "target"], name="sandbox_engagement_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.account} {self.kind} {self.member} {self.target}".strip()

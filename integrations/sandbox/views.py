@@ -162,7 +162,62 @@ def user_profile(request, identifier):
     }
     if invitation and invitation.status in ("PENDING", "WITHDRAWN"):
         body["invitation"] = {"type": "SENT", "status": invitation.status}
+    if "skills" in request.GET.get("linkedin_sections", "").split(","):
+        body["skills"] = engine.skills_of(account, member)
     return JsonResponse(body)
+
+
+@sandbox_api(("GET",))
+def user_posts(request, identifier):
+    config = SandboxSettings.load()
+    engine.account_by_id(request.GET.get("account_id", ""))
+    member = engine.member_by_identifier(identifier, config)
+    items = [
+        {"object": "Post", "id": post_id, "social_id": post_id, "author": {"provider_id": member.provider_id}}
+        for post_id in engine.posts_of(member)[: _limit(request, 100, default=10)]
+    ]
+    return JsonResponse({"object": "PostList", "items": items, "cursor": None})
+
+
+@sandbox_api(("POST",))
+def post_reaction(request):
+    body = _json_body(request)
+    post_id = str(body.get("post_id") or "")
+    if body.get("reaction_type", "like") not in ("like", "celebrate", "support", "love", "insightful", "funny"):
+        raise ProviderError(400, "invalid_parameters", "reaction_type is not a reaction.")
+    author = (
+        post_id.removeprefix("urn:li:activity:").rsplit("-", 1)[0] if post_id.startswith("urn:li:activity:") else ""
+    )
+    if not author:
+        raise ProviderError(404, "resource_not_found", f"No post {post_id!r}.")
+    outcome = engine.engage(
+        account_id=str(body.get("account_id") or ""), identifier=author, kind="like", target=post_id
+    )
+    engine.after_effect(outcome)
+    return JsonResponse({"object": "ReactionAdded"})
+
+
+@sandbox_api(("POST",))
+def endorse(request):
+    body = _json_body(request)
+    endorsement_id = str(body.get("endorsement_id") or "")
+    if not endorsement_id:
+        raise ProviderError(400, "invalid_parameters", "endorsement_id is required.")
+    outcome = engine.engage(
+        account_id=str(body.get("account_id") or ""),
+        identifier=str(body.get("user_id") or ""),
+        kind="endorse",
+        target=endorsement_id,
+    )
+    engine.after_effect(outcome)
+    return JsonResponse({"object": "EndorsementAdded"})
+
+
+@sandbox_api(("POST",))
+def follow(request, account_id, user_id):
+    outcome = engine.engage(account_id=account_id, identifier=user_id, kind="follow")
+    engine.after_effect(outcome)
+    return JsonResponse({"object": "UserFollowed"})
 
 
 @sandbox_api(("POST",))

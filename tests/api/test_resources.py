@@ -416,9 +416,11 @@ def test_report_endpoints(world, api):
     a = world["a"]
     body = _ok(api("viewer").get(f"/api/v1/reports/campaigns/{a.campaign.pk}/summary"))
     assert body["summary"]["invitations_sent"] == 1 and body["summary"]["invited"] == 1
+    step = a.campaign.steps.get(position=1)
     assert body["steps"] == [
-        {"step": 1, "variant": "", "sent": 1, "leads": 1, "replies": 0, "replied": 0, "reply_rate": 0.0}
-    ]
+        {"campaign": a.campaign.pk, "step": 1, "step_id": step.pk, "label": f"1. {step.display_label}", "variant": "",
+         "sent": 1, "leads": 1, "replies": 0, "replied": 0, "reply_rate": 0.0}
+    ]  # fmt: skip
     series = _ok(
         api("viewer").get(f"/api/v1/reports/campaigns/{a.campaign.pk}/timeseries?from=2026-01-01&to=2026-01-31")
     )

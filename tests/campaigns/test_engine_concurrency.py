@@ -64,3 +64,42 @@ def test_four_concurrent_senders_respect_caps_and_never_send_twice():
     assert RateUsage.objects.get(account=account).invites == 7
     assert OutboundAction.objects.filter(status="sent").count() == 7
     assert not OutboundAction.objects.filter(status="claimed").exists()
+
+
+def test_engagement_actions_hold_their_own_caps_and_the_graph_moves_each_lead_once():
+    """Follows and likes under four workers: their daily caps hold, nobody is followed twice, and each lead
+    walks its branch once (a condition decided by two planners at once still queues one action per step)."""
+    client = ClientFactory(timezone="Europe/Paris")
+    account = AccountFactory(
+        client=client, daily_follow_limit=6, daily_like_limit=4, daily_message_limit=50, min_seconds_between_actions=10
+    )
+    campaign = CampaignFactory(
+        client=client, status=Campaign.Status.ACTIVE, timezone="Europe/Paris", kind=Campaign.Kind.MESSENGER
+    )
+    campaign.senders.add(account)
+    condition = StepFactory(campaign=campaign, position=1, action="condition", condition="has_email", template="")
+    follow = StepFactory(campaign=campaign, position=2, action="follow", template="", parent=condition, branch="yes")
+    like = StepFactory(campaign=campaign, position=3, action="like", template="", parent=condition, branch="no")
+    for n in range(20):
+        LeadFactory(campaign=campaign, status="connected", next_action_at=START, email=f"p{n}@x.io" if n % 2 else "")
+
+    planners = [
+        threading.Thread(target=lambda: (planner.plan_due(now=START), connections.close_all())) for _ in range(3)
+    ]
+    for thread in planners:
+        thread.start()
+    for thread in planners:
+        thread.join(timeout=60)
+    assert OutboundAction.objects.filter(step=follow).count() == 10
+    assert OutboundAction.objects.filter(step=like).count() == 10
+
+    fake = FakeUnipile()
+    fake.fail_next("follow", ProviderUnavailable("timed out"), after_acting=True)
+    run_workers(account, fake, ticks=40)
+    followed = [pid for kind, pid, _ in fake.delivered if kind == "follow"]
+    liked = [post for kind, post, _ in fake.delivered if kind == "like"]
+    assert len(set(followed)) == 6 and len(liked) == len(set(liked)) == 4
+    usage = RateUsage.objects.get(account=account)
+    assert (usage.follows, usage.likes) == (6, 4)
+    assert OutboundAction.objects.filter(step=follow, status="sent").count() == 6
+    assert not OutboundAction.objects.filter(status="claimed").exists()

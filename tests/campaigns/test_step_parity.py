@@ -84,10 +84,8 @@ def test_the_admin_inline_refuses_to_delete_a_step_with_history(admin_client, ca
     url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
     response = admin_client.post(url, campaign_form(campaign, existing_steps(campaign), delete={history.pk}))
     assert response.status_code == 200
-    # The admin's own check of protected rows speaks first; the formset's check stands behind it.
-    assert "Deleting step 2. Message would require deleting the following protected related objects" in (
-        response.content.decode()
-    )
+    # The sequence's history rule speaks, with the reason.
+    assert "Step 2 cannot be removed: it already has actions for leads" in response.content.decode()
     assert Step.objects.filter(pk=history.pk).exists() and history.actions.count() == 1
 
 
@@ -103,8 +101,8 @@ def test_a_step_without_history_is_deleted_and_positions_can_be_swapped(admin_cl
     first = campaign.steps.get(position=1)
     steps = existing_steps(campaign)
     steps[0]["position"], steps[1]["position"] = 2, 1  # swap: the history moves with its step
-    steps[1]["action"], steps[0]["action"] = "message", "message"
-    steps[1]["template"], steps[0]["template"] = "Thanks {first_name|there}", "Later {first_name|there}"
+    steps[1]["action"], steps[0]["action"] = "invite", "message"
+    steps[1]["template"], steps[0]["template"] = "Hi {first_name|there}", "Later {first_name|there}"
     url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
     response = admin_client.post(url, campaign_form(campaign, steps))
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -160,7 +158,7 @@ def test_activation_checks_templates_even_with_zero_leads(campaign):
     with pytest.raises(CampaignActionRefused) as refused:
         campaign_activate(campaign=campaign)
     assert any("{role} is not a standard field" in str(p) for p in refused.value.problems)
-    Step.objects.filter(pk=step.pk).update(template="x " * 200, action="invite")
+    Step.objects.filter(pk=step.pk).update(template="x " * 200, action="invite", parent=None)
     Step.objects.filter(pk=campaign.steps.get(position=1).pk).delete()
     with pytest.raises(CampaignActionRefused) as refused:
         campaign_activate(campaign=campaign)

@@ -25,7 +25,8 @@ def admin_add(admin_client, client_org, account_id):
     form = {
         "client": client_org.pk, "name": "Hand Added", "unipile_account_id": account_id, "kind": "classic",
         "daily_invite_limit": 20, "weekly_invite_limit": 90, "daily_message_limit": 80, "daily_visit_limit": 50,
-        "daily_inmail_limit": 10, "max_pending_invitations": 400, "min_seconds_between_actions": 150,
+        "daily_inmail_limit": 10, "daily_follow_limit": 20, "daily_like_limit": 20, "daily_endorse_limit": 10,
+        "daily_withdraw_limit": 30, "max_pending_invitations": 400, "min_seconds_between_actions": 150,
     }  # fmt: skip
     return admin_client.post(reverse("admin:integrations_linkedinaccount_add"), form)
 

@@ -96,6 +96,10 @@ def test_an_account_cannot_be_paused_or_set_ok_by_hand(admin_client, account):
         "daily_message_limit": 100,
         "daily_visit_limit": 80,
         "daily_inmail_limit": 30,
+        "daily_follow_limit": 25,
+        "daily_like_limit": 30,
+        "daily_endorse_limit": 15,
+        "daily_withdraw_limit": 40,
         "max_pending_invitations": 500,
         "min_seconds_between_actions": 120,
     }

@@ -130,6 +130,13 @@ def test_report_renders_with_real_numbers(client_with_week):
     assert "week 46" in content.subject
 
 
+def test_the_weekly_email_names_steps_by_their_label(client_with_week):
+    campaign = client_with_week.campaigns.get()
+    factories.StepFactory(campaign=campaign, position=1, action="invite", template="", label="Warm invitation")
+    html, text = emails.render_weekly(emails.weekly_content(client_with_week, "2026-W46"), "ceo@acme.example")
+    assert "1. Warm invitation" in text and "1. Warm invitation" in html and "Step 1" not in text
+
+
 def test_weekly_report_is_sent_once_per_recipient_even_when_the_task_runs_twice(client_with_week, resend_fake):
     first = emails.deliver_weekly(client_with_week, "2026-W46", now=MONDAY_9_PARIS)
     second = emails.deliver_weekly(client_with_week, "2026-W46", now=MONDAY_9_PARIS)

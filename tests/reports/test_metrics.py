@@ -88,11 +88,18 @@ def test_daily_series_uses_the_clients_days(log):
 def test_replies_by_step_and_variant(log):
     campaign, _account, period = log
     table = selectors.step_variants(selectors.campaign_events(campaign), period)
+    named = {"campaign": campaign.pk, "step_id": None}  # the log's events name steps this campaign does not have
     assert table == [
-        {"step": 1, "variant": "A", "sent": 2, "leads": 2, "replies": 0, "replied": 0, "reply_rate": 0.0},
-        {"step": 1, "variant": "B", "sent": 2, "leads": 2, "replies": 1, "replied": 1, "reply_rate": 0.5},
-        {"step": 2, "variant": "A", "sent": 2, "leads": 2, "replies": 2, "replied": 1, "reply_rate": 0.5},
-    ]
+        {**named, "step": 1, "label": "Step 1", "variant": "A", "sent": 2, "leads": 2, "replies": 0, "replied": 0,
+         "reply_rate": 0.0},
+        {**named, "step": 1, "label": "Step 1", "variant": "B", "sent": 2, "leads": 2, "replies": 1, "replied": 1,
+         "reply_rate": 0.5},
+        {**named, "step": 2, "label": "Step 2", "variant": "A", "sent": 2, "leads": 2, "replies": 2, "replied": 1,
+         "reply_rate": 0.5},
+    ]  # fmt: skip
+    step = factories.StepFactory(campaign=campaign, position=2, label="Follow-up", parent=None)
+    labels = [row["label"] for row in selectors.step_variants(selectors.campaign_events(campaign), period)]
+    assert labels == ["Step 1", "Step 1", "2. Follow-up"] and step.pk
 
 
 def test_a_reply_after_a_message_outside_the_sequence_is_credited_to_no_step(log):

@@ -386,6 +386,11 @@ def admin_custom_cases(cast):
             reverse("admin:campaigns_leadsource_operate", args=[a.source.pk, "pause"]),
             {"staff_no_perms": 403, "operator": 403},
         ),
+        # The campaign page's buttons post; a GET is refused to everyone (the POSTs: test_sequence_graph).
+        "admin:campaigns_campaign_operate": (
+            reverse("admin:campaigns_campaign_operate", args=[a.campaign.pk]),
+            {"staff_no_perms": 403, "operator": 403},
+        ),
         "admin:integrations_linkedinaccount_health(B)": (
             reverse("admin:integrations_linkedinaccount_health", args=[b_account.pk]),
             {"staff_no_perms": 403, "operator": 404},
@@ -400,7 +405,7 @@ CUSTOM = [
     "admin:integrations_linkedinaccount_link", "admin:integrations_linkedinaccount_link_status",
     "admin:integrations_linkedinaccount_reconnect", "admin:integrations_linkedinaccount_reconnect(B)",
     "admin:integrations_linkedinaccount_health", "admin:integrations_linkedinaccount_health(B)",
-    "admin:campaigns_leadsource_progress", "admin:campaigns_leadsource_operate",
+    "admin:campaigns_leadsource_progress", "admin:campaigns_leadsource_operate", "admin:campaigns_campaign_operate",
 ]  # fmt: skip
 
 

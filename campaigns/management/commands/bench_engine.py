@@ -1,8 +1,11 @@
 """Benchmark: plan tick and send tick with N leads and M sender accounts (meant for PostgreSQL).
 
-Builds its own data under a client named after N and M (reused when it is already there), makes
---due leads due, then times one plan tick and one send tick and counts their queries. Sends go
-through dry-run campaigns, so no provider is called: the figures are the engine's own cost.
+Builds its own data under a client named after N and M (reused when it is already there): branching
+campaigns (invite; if accepted within 14 working days: message, wait, message; else: withdraw, follow,
+InMail) where half of the leads wait at the acceptance condition. Makes --due leads due, then times one
+plan tick, the condition sweep (--due leads whose window just ended take the no path) and one send tick,
+and counts their queries. Sends go through dry-run campaigns, so no provider is called: the figures are
+the engine's own cost.
 """
 
 import datetime as dt
@@ -11,11 +14,14 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Mod
 from django.utils import timezone
 
 from campaigns.engine.planner import plan_due
 from campaigns.engine.sender import accounts_with_work, send_for_account
 from campaigns.models import Campaign, OutboundAction, Step
+from campaigns.sequence import sequence_apply_shape
 from integrations.models import LinkedInAccount, RateUsage
 from leads.models import Lead
 from outreach.bench import FiguresMixin, counting_queries
@@ -48,6 +54,14 @@ class Command(FiguresMixin, BaseCommand):
             result = plan_due(now=now, batch_size=500, max_batches=max(1, due // 500 + 1))
             plan_seconds = time.perf_counter() - started
 
+        # The condition sweep: leads whose acceptance window ended, read through the same index as due leads.
+        swept = self._end_windows(client, due, now)
+        with counting_queries() as sweep_queries:
+            started = time.perf_counter()
+            sweep = plan_due(now=now, batch_size=500, max_batches=max(1, due // 500 + 1))
+            sweep_seconds = time.perf_counter() - started
+        withdrawals = OutboundAction.objects.filter(account__client=client, action="withdraw").count()
+
         with counting_queries() as dispatch_queries:
             started = time.perf_counter()
             busy = accounts_with_work(now)
@@ -70,6 +84,12 @@ class Command(FiguresMixin, BaseCommand):
             plan_seconds,
         )
         self.figure(
+            f"condition sweep, {swept:,} windows ended ({leads // 2:,} leads waiting on conditions)",
+            "< 1000 ms",
+            f"{sweep_seconds * 1000:.0f} ms, {len(sweep_queries)} queries, {withdrawals:,} withdrawals queued",
+            sweep_seconds,
+        )
+        self.figure(
             "send tick: accounts with work",
             "< 1000 ms",
             f"{dispatch_seconds * 1000:.0f} ms, {len(dispatch_queries)} queries",
@@ -77,6 +97,9 @@ class Command(FiguresMixin, BaseCommand):
         )
         self.stdout.write(
             f"plan tick:   {plan_seconds * 1000:8.1f} ms  {len(plan_queries):4d} queries  ({result})  target < 1000 ms"
+        )
+        self.stdout.write(
+            f"sweep tick:  {sweep_seconds * 1000:8.1f} ms  {len(sweep_queries):4d} queries  ({sweep})  target < 1000 ms"
         )
         self.stdout.write(
             f"send tick:   {dispatch_seconds * 1000:8.1f} ms  {len(dispatch_queries):4d} queries to find {len(busy):,} accounts with work"
@@ -90,7 +113,7 @@ class Command(FiguresMixin, BaseCommand):
             )
 
     def _build(self, leads: int, accounts: int, rebuild: bool) -> Client:
-        slug = f"bench-engine-{leads}-{accounts}"
+        slug = f"bench-engine-graph-{leads}-{accounts}"
         client = Client.objects.filter(slug=slug).first()
         if client and not rebuild and Lead.objects.filter(campaign__client=client).count() == leads:
             self.stdout.write(f"Reusing the data of {slug}.")
@@ -125,28 +148,24 @@ class Command(FiguresMixin, BaseCommand):
                     working_days=list(range(7)),
                 )
                 campaign.senders.set(senders[start : start + SENDERS_PER_CAMPAIGN])
-                Step.objects.bulk_create(
-                    [
-                        Step(campaign=campaign, position=1, action="invite", template="Hi {first_name}"),
-                        Step(
-                            campaign=campaign,
-                            position=2,
-                            action="message",
-                            delay_days=1,
-                            template="Thanks {first_name}",
-                        ),
-                    ]
-                )
+                sequence_apply_shape(campaign=campaign, shape="branching")
                 campaigns.append(campaign)
         far = timezone.now() + dt.timedelta(days=3650)
+        conditions = {s.campaign_id: s for s in Step.objects.filter(campaign__in=campaigns, action="condition")}
         batch = []
         for i in range(leads):
+            campaign = campaigns[i % len(campaigns)]
+            waiting = i % 2 == 1  # half of the leads wait at the acceptance condition
             batch.append(
                 Lead(
-                    campaign=campaigns[i % len(campaigns)],
+                    campaign=campaign,
                     first_name=f"P{i}",
                     public_identifier=f"bench-{i}",
                     next_action_at=far,
+                    status="invited" if waiting else "pending",
+                    step=conditions[campaign.pk] if waiting else None,
+                    current_step=1 if waiting else 0,
+                    condition_until=far if waiting else None,
                 )
             )
             if len(batch) == INSERT_BATCH:
@@ -168,13 +187,30 @@ class Command(FiguresMixin, BaseCommand):
         client.delete()
 
     def _reset(self, client: Client, due: int, now: dt.datetime) -> None:
-        """Back to a known state: no queue, no usage, `due` pending leads due now."""
+        """Back to a known state: no queue, no usage, half of the leads pending before the first step and half
+        waiting at the condition (by id parity), `due` pending leads due now."""
         far = now + dt.timedelta(days=3650)
         OutboundAction.objects.filter(account__client=client).delete()
         RateUsage.objects.filter(account__client=client).delete()
         LinkedInAccount.objects.filter(client=client).update(next_action_after=None, last_action_at=None, paused=False)
-        Lead.objects.filter(campaign__client=client).exclude(status="pending", next_action_at=far).update(
-            status="pending", next_action_at=far, current_step=0, sender=None, invited_at=None
+        leads = Lead.objects.filter(campaign__client=client).annotate(odd=Mod(F("id"), 2))
+        leads.filter(odd=0).exclude(status="pending", next_action_at=far, step__isnull=True).update(
+            status="pending", next_action_at=far, current_step=0, sender=None, invited_at=None, step=None,
+            condition_until=None,
+        )  # fmt: skip
+        conditions = dict(
+            Step.objects.filter(campaign__client=client, action="condition").values_list("campaign_id", "pk")
         )
-        ids = list(Lead.objects.filter(campaign__client=client).order_by("id").values_list("pk", flat=True)[:due])
+        for campaign_id, step_id in conditions.items():
+            leads.filter(odd=1, campaign_id=campaign_id).exclude(
+                status="invited", next_action_at=far, step_id=step_id, condition_until=far
+            ).update(status="invited", next_action_at=far, condition_until=far, step_id=step_id, current_step=1)
+        ids = list(leads.filter(odd=0).order_by("id").values_list("pk", flat=True)[:due])
         Lead.objects.filter(pk__in=ids).update(next_action_at=now - dt.timedelta(minutes=1))
+
+    def _end_windows(self, client: Client, due: int, now: dt.datetime) -> int:
+        """`due` leads waiting at the condition see their window end now."""
+        leads = Lead.objects.filter(campaign__client=client).annotate(odd=Mod(F("id"), 2))
+        ids = list(leads.filter(odd=1, status="invited").order_by("id").values_list("pk", flat=True)[:due])
+        ended = now - dt.timedelta(minutes=1)
+        return Lead.objects.filter(pk__in=ids).update(next_action_at=ended, condition_until=ended)

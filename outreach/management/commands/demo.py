@@ -1,4 +1,4 @@
-"""Load the demo: a client, two sender accounts, a connector campaign with four steps and 50 leads,
+"""Load the demo: a client, two sender accounts, a branching connector campaign and 50 leads,
 and an admin user. Safe to run again: nothing is duplicated and nothing an operator changed is overwritten."""
 
 import datetime as dt
@@ -55,7 +55,6 @@ class Command(BaseCommand):
     def _load_demo(self):
         account_model = apps.get_model("integrations", "LinkedInAccount")
         campaign_model = apps.get_model("campaigns", "Campaign")
-        step_model = apps.get_model("campaigns", "Step")
         lead_model = apps.get_model("leads", "Lead")
 
         client, _ = Client.objects.get_or_create(
@@ -96,17 +95,34 @@ class Command(BaseCommand):
         )
         if created:
             campaign.senders.set(accounts)
-            step_model.objects.bulk_create(
-                step_model(
-                    campaign=campaign,
-                    position=i,
-                    action=action,
-                    delay_days=delay,
-                    template=text,
-                    template_b=text_b,
-                    withdraw_after_days=21 if action == "invite" else None,
-                )
-                for i, (action, delay, text, text_b) in enumerate(STEPS, start=1)
+            from campaigns.sequence import NodeSpec, sequence_replace
+
+            invite, message1, _visit, message2 = STEPS
+
+            def node(key, parent, branch, action, template="", template_b="", **more):
+                fields = {"action": action, "template": template, "template_b": template_b, **more}
+                return NodeSpec(key=key, parent=parent, branch=branch, fields=fields)
+
+            # Invite; if accepted within 2 days: message, visit, message; else: withdraw, follow, InMail.
+            sequence_replace(
+                campaign=campaign,
+                specs=[
+                    node("1", None, "next", "invite", invite[2], label="Invitation"),
+                    node("2", "1", "next", "condition", condition="accepted", within_days=2, label="Accepted?"),
+                    node("3", "2", "yes", "message", message1[2], message1[3], label="Thanks for connecting"),
+                    node("4", "3", "next", "visit", label="Visit"),
+                    node("5", "4", "next", "message", message2[2], label="Case study"),
+                    node("6", "2", "no", "withdraw", label="Withdraw invitation"),
+                    node("7", "6", "next", "follow", label="Follow"),
+                    node(
+                        "8",
+                        "7",
+                        "next",
+                        "inmail",
+                        "Hi {first_name|there}, my invitation may have got lost: could I tell you about {company|it}?",
+                        label="InMail",
+                    ),
+                ],
             )
         existing = set(lead_model.objects.filter(campaign=campaign).values_list("public_identifier", flat=True))
         new_leads = []

@@ -126,7 +126,8 @@ class Command(BaseCommand):
     def _setup(self, accounts: int, leads: int, fault_rate: float) -> None:
         from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-        from campaigns.models import Campaign, Step
+        from campaigns.models import Campaign
+        from campaigns.services import campaign_set_steps
         from integrations.models import LinkedInAccount
         from integrations.sandbox.models import SandboxAccount, SandboxSettings, SandboxWebhook
         from leads.models import Lead
@@ -199,9 +200,14 @@ class Command(BaseCommand):
                 activated_at=timezone.now(),
             )
             campaign.senders.set(senders[n::2])
-            Step.objects.create(campaign=campaign, position=1, action="invite", template="")
-            Step.objects.create(campaign=campaign, position=2, action="message", template=f"Hi {{first_name}}, c{n} s2")
-            Step.objects.create(campaign=campaign, position=3, action="message", template=f"Following up, c{n} s3")
+            campaign_set_steps(
+                campaign=campaign,
+                steps=[
+                    {"position": 1, "action": "invite", "template": ""},
+                    {"position": 2, "action": "message", "template": f"Hi {{first_name}}, c{n} s2"},
+                    {"position": 3, "action": "message", "template": f"Following up, c{n} s3"},
+                ],
+            )
             campaigns.append(campaign)
         Lead.objects.bulk_create(
             [
