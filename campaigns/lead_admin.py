@@ -1,6 +1,7 @@
 """The lead pages of the admin: they live with the engine, which they explain (why a lead waits) and drive
 (move, requeue), since code imports only leftwards and leads sits left of campaigns."""
 
+import datetime as dt
 import re
 
 from django import forms
@@ -30,6 +31,7 @@ from leads.services import (
     lead_requeue,
     lead_resume,
 )
+from leads.timeline import lead_timeline
 from outreach.admin_utils import ClientScopedAdminMixin, intermediate_page, require_client, run_bulk, truncated
 from outreach.csvutils import streaming_csv_response
 from outreach.tenancy import WORK
@@ -138,6 +140,7 @@ class LeadAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["campaign", "sender"]
     # What the engine owns changes only through the actions (pause, resume, requeue, move...), as in the API.
     readonly_fields = [
+        "timeline",
         "waiting_for",
         "failed_attempts",
         "campaign",
@@ -161,6 +164,10 @@ class LeadAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
     ]
     show_full_result_count = False
     list_per_page = 50
+
+    class Media:
+        css = {"all": ["campaigns/sequence.css"]}
+
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = [
         "pause_leads",
@@ -197,6 +204,7 @@ class LeadAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        ("Timeline", {"fields": ["timeline"]}),
     ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -239,6 +247,44 @@ class LeadAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
             setattr(obj, field.attname, getattr(lead, field.attname))
         obj._state.adding, obj._state.db = False, lead._state.db
         return None
+
+    @admin.display(description="timeline")
+    def timeline(self, obj):
+        """Newest first, in the campaign's timezone (UTC on hover), with a link to the conversation."""
+        if not obj.pk:
+            return "—"
+        entries = lead_timeline(obj, limit=100)
+        if not entries:
+            return format_html('<p class="help">Nothing has happened to this lead yet.</p>')
+        zone = obj.campaign.timezone
+        rows = format_html_join(
+            "",
+            '<tr><td class="nowrap"><span title="{} UTC">{}</span></td><td><strong>{}</strong>{}</td><td>{}</td>'
+            "<td>{}</td></tr>",
+            (
+                (
+                    f"{entry.at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}",
+                    f"{entry.local(zone):%Y-%m-%d %H:%M}",
+                    entry.title,
+                    format_html('<div class="timeline-detail">{}</div>', truncated(entry.detail, 400))
+                    if entry.detail
+                    else "",
+                    entry.actor or "",
+                    format_html(
+                        '<a href="{}">conversation</a>', reverse("inbox:conversation", args=[entry.conversation_id])
+                    )
+                    if entry.conversation_id
+                    else "",
+                )
+                for entry in entries
+            ),
+        )
+        return format_html(
+            '<table class="timeline"><thead><tr><th>When ({})</th><th>What</th><th>Who</th><th></th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            zone,
+            rows,
+        )
 
     @admin.display(description="waiting for")
     def waiting_for(self, obj):

@@ -17,6 +17,7 @@ from leads.services import (
     lead_requeue,
     lead_resume,
 )
+from leads.timeline import lead_timeline
 from outreach.api.exceptions import ApiError
 from outreach.api.filters import IdFilter, UtcIsoDateTimeFilter
 from outreach.api.permissions import WORK
@@ -146,6 +147,16 @@ class MoveSerializer(StrictSerializer):
     campaign = IdField(queryset=Campaign.objects.none(), help_text="Another campaign of the same client.")
 
 
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="UTC.")
+    local_time = serializers.CharField(help_text="The same moment in the campaign's timezone (ISO 8601, with offset).")
+    kind = serializers.CharField(help_text="An event type, action_<status>, message_in or message_out.")
+    title = serializers.CharField()
+    detail = serializers.CharField(allow_blank=True)
+    actor = serializers.CharField(allow_blank=True, help_text="Who did it, when a person did.")
+    conversation = serializers.IntegerField(allow_null=True, help_text="The inbox conversation (/inbox/{id}/).")
+
+
 @extend_schema_view(
     list=extend_schema(summary="Leads of your clients' campaigns"),
     retrieve=extend_schema(summary="A lead"),
@@ -172,6 +183,33 @@ class LeadViewSet(ApiViewMixin, viewsets.ModelViewSet):
     def _answer(self, lead):
         lead.refresh_from_db()
         return Response(self.get_serializer(lead).data)
+
+    @extend_schema(
+        summary="A lead's timeline: events, actions, messages and status changes, newest first",
+        responses=TimelineEntrySerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def timeline(self, request, pk=None):
+        lead = self.get_object()
+        zone = lead.campaign.timezone
+        entries = lead_timeline(lead)
+        return Response(
+            TimelineEntrySerializer(
+                [
+                    {
+                        "at": entry.at,
+                        "local_time": entry.local(zone).isoformat(),
+                        "kind": entry.kind,
+                        "title": entry.title,
+                        "detail": entry.detail,
+                        "actor": entry.actor,
+                        "conversation": entry.conversation_id,
+                    }
+                    for entry in entries
+                ],
+                many=True,
+            ).data
+        )
 
     @extend_schema(summary="Pause a lead", request=OptionalReasonSerializer, responses=LeadSerializer)
     @action(detail=True, methods=["post"])

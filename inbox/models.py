@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .classify import CLASSES
+
 
 class Conversation(models.Model):
     """One LinkedIn chat of one sender account, with whoever is on the other side."""
@@ -30,6 +32,9 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True)
     last_message_preview = models.CharField(max_length=300, blank=True)
     last_message_inbound = models.BooleanField(default=False)
+    reply_class = models.CharField(
+        "class", max_length=20, choices=CLASSES, blank=True, help_text="The class of the last reply received."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -87,6 +92,17 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     form_token = models.CharField(max_length=64, blank=True, help_text="Makes a double-submitted reply send once.")
+    # Received messages: what the reply says (inbox/classify.py), as staff corrected it when they did.
+    reply_class = models.CharField("class", max_length=20, choices=CLASSES, blank=True)
+    machine_class = models.CharField(
+        max_length=20, choices=CLASSES, blank=True, help_text="What the rules said, kept when staff correct it."
+    )
+    class_date = models.DateField(null=True, blank=True, help_text="Not now: when to write again; away: the return.")
+    referral = models.CharField(max_length=200, blank=True, help_text="The other person a referral names.")
+    class_corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    class_corrected_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -99,7 +115,13 @@ class Message(models.Model):
                 fields=["conversation", "form_token"], condition=~Q(form_token=""), name="message_unique_form_token"
             ),
         ]
-        indexes = [models.Index(fields=["conversation", "sent_at"], name="message_conversation_sent")]
+        indexes = [
+            models.Index(fields=["conversation", "sent_at"], name="message_conversation_sent"),
+            # Reports count corrections over a period.
+            models.Index(
+                fields=["class_corrected_at"], condition=Q(class_corrected_at__isnull=False), name="message_corrected"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_direction_display()} {self.sent_at:%Y-%m-%d %H:%M}"

@@ -17,6 +17,7 @@ from leads.models import ACTIVE_STATUSES, Lead
 from leads.services import lead_pause
 from outreach.tenancy import may_client
 
+from .classify import CLASSES, classify
 from .models import Conversation, Message, Participant
 
 logger = logging.getLogger("outreach.inbox")
@@ -75,7 +76,11 @@ def _touch(conversation: Conversation, message: Message) -> None:
     if inbound:
         # A new reply reopens a closed or snoozed conversation.
         Conversation.objects.filter(pk=conversation.pk).update(
-            unread_count=F("unread_count") + 1, unread=True, status=Conversation.Status.OPEN, snoozed_until=None
+            unread_count=F("unread_count") + 1,
+            unread=True,
+            status=Conversation.Status.OPEN,
+            snoozed_until=None,
+            reply_class=message.reply_class,
         )
     Conversation.objects.filter(pk=conversation.pk).filter(
         Q(last_message_at__isnull=True) | Q(last_message_at__lte=message.sent_at)
@@ -117,6 +122,7 @@ def message_record(
             Message.objects.filter(pk=own.pk).update(provider_message_id=provider_message_id)
             own.provider_message_id = provider_message_id
             return own, False
+    said = classify(text, today=sent_at.date()) if inbound else None
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -126,6 +132,10 @@ def message_record(
                 sender_name=sender_name[:200],
                 provider_message_id=provider_message_id[:200],
                 sent_at=sent_at,
+                reply_class=said.kind if said else "",
+                machine_class=said.kind if said else "",
+                class_date=said.until if said else None,
+                referral=(said.referral if said else "")[:200],
             )
     except IntegrityError:
         return Message.objects.get(provider_message_id=provider_message_id), False
@@ -350,9 +360,96 @@ def conversation_stop_sequence(*, conversation: Conversation, user) -> Lead:
     return lead_pause(lead=lead, reason="Sequence stopped from the inbox.", actor=user)
 
 
+# --- What a reply says ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def message_set_class(*, message: Message, kind: str, user) -> Message:
+    """Staff correct a reply's class; what the rules said is kept beside it (reports count corrections)."""
+    if kind not in dict(CLASSES):
+        raise InboxActionRefused(f"{kind!r} is not a reply class.")
+    if message.direction != Message.Direction.INBOUND:
+        raise InboxActionRefused("Only a received message has a class.")
+    Message.objects.filter(pk=message.pk).update(
+        reply_class=kind, class_corrected_by=user, class_corrected_at=timezone.now()
+    )
+    latest = message.conversation.messages.filter(direction=Message.Direction.INBOUND).order_by("-sent_at", "-id")
+    if latest.values_list("pk", flat=True).first() == message.pk:
+        Conversation.objects.filter(pk=message.conversation_id).update(reply_class=kind)
+    message.refresh_from_db()
+    return message
+
+
+@transaction.atomic
+def conversation_opt_out(*, conversation: Conversation, user) -> int:
+    """The person goes on the client's do-not-contact list (their profile and email, never their email's domain):
+    every campaign of the client stops writing to them. Returns how many of the client's leads stopped."""
+    from leads.dnc import DncEntry as Entry
+    from leads.dnc import Kind, dnc_entries_for_lead
+    from leads.services import dnc_bulk_add
+
+    lead = conversation.lead
+    entries = dnc_entries_for_lead(lead) if lead else []
+    if conversation.person_provider_id and all(e.value != conversation.person_provider_id for e in entries):
+        entries.append(Entry(Kind.PROVIDER_ID, conversation.person_provider_id))
+    if not entries:
+        raise InboxActionRefused("Nothing identifies this person: link the conversation to a lead first.")
+    _, stopped = dnc_bulk_add(
+        client=conversation.client, entries=entries, user=user, reason="Opted out in a reply (from the inbox)."
+    )
+    return stopped
+
+
+def _status_before_reply(lead: Lead) -> str:
+    """Where the lead was when the reply stopped it: the status change to replied says; else its milestones."""
+    from leads.models import EventType
+
+    change = lead.events.filter(type=EventType.LEAD_STATUS_CHANGED, data__to="replied").order_by("-occurred_at").first()
+    if change is not None and change.data.get("from") in ACTIVE_STATUSES:
+        return change.data["from"]
+    if lead.connected_at is not None:
+        sent = lead.events.filter(type__in=[EventType.MESSAGE_SENT, EventType.INMAIL_SENT]).exists()
+        return "messaged" if sent else "connected"
+    return "invited" if lead.invited_at is not None else "pending"
+
+
+@transaction.atomic
+def lead_resume_after(*, lead: Lead, when: dt.datetime, user) -> Lead:
+    """An out-of-office answer stopped the lead as a reply: it waits instead, and its sequence goes on at `when`."""
+    from leads.models import LeadStatus
+    from leads.services import lead_transition
+
+    if when <= timezone.now():
+        raise InboxActionRefused("Resume at a time in the future.")
+    if lead.status != LeadStatus.REPLIED:
+        raise InboxActionRefused(f"The lead is {lead.get_status_display().lower()}, not stopped by a reply.")
+    before = _status_before_reply(lead)
+    lead_transition(
+        lead=lead, to=LeadStatus.PAUSED, actor=user, reason=f"Out of office: the sequence resumes on {when:%Y-%m-%d}."
+    )
+    Lead.objects.filter(pk=lead.pk).update(resume_status=before, resume_at=when)
+    lead.refresh_from_db()
+    return lead
+
+
+def leads_resume_due(now: dt.datetime | None = None) -> int:
+    """Leads held after an out-of-office answer go on once their date has come."""
+    from leads.services import lead_resume
+
+    now = now or timezone.now()
+    resumed = 0
+    for lead in Lead.objects.filter(status="paused", resume_at__lte=now).select_related("campaign")[:500]:
+        with transaction.atomic():
+            lead_resume(lead=lead)
+            Lead.objects.filter(pk=lead.pk).update(resume_at=None)
+        resumed += 1
+    return resumed
+
+
 def wake_snoozed(now: dt.datetime | None = None) -> int:
     """Snoozed conversations whose time has come are open again."""
     now = now or timezone.now()
-    return Conversation.objects.filter(status=Conversation.Status.SNOOZED, snoozed_until__lte=now).update(
+    woken = Conversation.objects.filter(status=Conversation.Status.SNOOZED, snoozed_until__lte=now).update(
         status=Conversation.Status.OPEN, snoozed_until=None
     )
+    return woken + leads_resume_due(now)

@@ -6,8 +6,10 @@ through every proxy and load balancer, needs no long-lived connections in the WS
 poll is one or two indexed queries.
 """
 
+import datetime as dt
 import secrets
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -21,9 +23,12 @@ from django.views.decorators.http import require_GET, require_POST
 from campaigns.models import Campaign, OutboundAction
 from integrations.models import LinkedInAccount
 from leads.models import ACTIVE_STATUSES, Lead
+from leads.selectors import leads_of_person
 from leads.services import InvalidTransition, LeadActionRefused
+from outreach.models import Membership
 from outreach.tenancy import WORK, clients_for, may_client
 
+from .classify import CLASSES
 from .forms import LinkLeadForm, ReplyForm, SnoozeForm
 from .models import Conversation
 from .selectors import (
@@ -42,10 +47,13 @@ from .services import (
     conversation_link_lead,
     conversation_mark_read,
     conversation_mark_unread,
+    conversation_opt_out,
     conversation_reopen,
     conversation_reply,
     conversation_snooze,
     conversation_stop_sequence,
+    lead_resume_after,
+    message_set_class,
 )
 
 PAGE_SIZE = 50
@@ -140,12 +148,35 @@ def conversation_detail(request, pk: int):
         conversation_mark_read(conversation=conversation)
     filters = _filters(request)
     previous_id, next_id = _neighbours(request, conversation)
-    members = get_user_model().objects.filter(memberships__client_id=conversation.client_id).order_by("username")
+    # Anyone of the client who may work conversations (agent or admin) can be assigned.
+    members = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__client_id=conversation.client_id,
+            memberships__role__in=[Membership.Role.ADMIN, Membership.Role.AGENT],
+        )
+        .distinct()
+        .order_by("username")
+    )
+    lead = conversation.lead
+    other_leads = (
+        leads_of_person(
+            client_id=conversation.client_id, provider_id=lead.provider_id, public_identifier=lead.public_identifier
+        )
+        .exclude(pk=lead.pk)
+        .select_related("campaign")[:10]
+        if lead
+        else []
+    )
+    draft = request.session.pop(f"inbox-draft-{conversation.pk}", "")
     context = {
         **_nav_context(request, filters),
         "conversation": conversation,
         "messages_list": conversation_messages(conversation),
-        "reply_form": ReplyForm(initial={"form_token": secrets.token_urlsafe(16)}),
+        "reply_form": ReplyForm(initial={"form_token": secrets.token_urlsafe(16), "text": draft}),
+        "reply_classes": CLASSES,
+        "other_leads": other_leads,
         "snooze_form": SnoozeForm(),
         "link_form": LinkLeadForm(),
         "may_work": _may_work(request.user, conversation),
@@ -172,10 +203,12 @@ def reply(request, pk: int):
         messages.error(request, "Your role in this client is read-only: you cannot reply.")
         return _back(request, conversation)
     form = ReplyForm(request.POST)
+    draft_key = f"inbox-draft-{conversation.pk}"
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
+        request.session[draft_key] = request.POST.get("text", "")[:20000]  # the typed text comes back
         return _back(request, conversation)
     try:
         _message, created = conversation_reply(
@@ -187,6 +220,7 @@ def reply(request, pk: int):
         )
     except InboxActionRefused as exc:
         messages.error(request, str(exc))
+        request.session[draft_key] = form.cleaned_data["text"]
         return _back(request, conversation)
     if not created:
         messages.info(request, "That reply was already queued; it was not queued twice.")
@@ -268,6 +302,29 @@ def _apply(request, conversation: Conversation, action: str) -> str | None:
     if action == "stop":
         lead = conversation_stop_sequence(conversation=conversation, user=request.user)
         return f"The sequence of {lead} is stopped (paused)."
+    if action == "classify":
+        message = conversation.messages.filter(pk=_int(request.POST.get("message"))).first()
+        if message is None:
+            raise InboxActionRefused("That message is not in this conversation.")
+        message = message_set_class(message=message, kind=request.POST.get("kind", ""), user=request.user)
+        return f"Class set to {message.get_reply_class_display().lower()}."
+    if action == "opt-out":
+        stopped = conversation_opt_out(conversation=conversation, user=request.user)
+        return (
+            f"{conversation} is on {conversation.client}'s do-not-contact list: no campaign of the client writes to "
+            f"them again ({stopped} lead(s) stopped)."
+        )
+    if action == "resume-after":
+        if conversation.lead is None:
+            raise InboxActionRefused("The conversation is not linked to a lead.")
+        try:
+            day = dt.date.fromisoformat(request.POST.get("day", ""))
+        except ValueError:
+            raise InboxActionRefused("Pick the day to resume on.") from None
+        zone = ZoneInfo(str(conversation.lead.campaign.timezone))
+        when = dt.datetime.combine(day, conversation.lead.campaign.work_start, tzinfo=zone)
+        lead = lead_resume_after(lead=conversation.lead, when=when, user=request.user)
+        return f"{lead}'s sequence resumes on {day:%a %d %b %Y}."
     return None
 
 

@@ -45,7 +45,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     ),
     S.COMPLETED: frozenset({S.REPLIED, S.OPTED_OUT, S.DO_NOT_CONTACT}),
     S.WITHDRAWN: frozenset({S.REPLIED, S.OPTED_OUT, S.DO_NOT_CONTACT}),
-    S.REPLIED: frozenset({S.OPTED_OUT, S.DO_NOT_CONTACT}),
+    # An automatic out-of-office answer is not a reply: staff may hold the lead and resume it after the return.
+    S.REPLIED: frozenset({S.PAUSED, S.OPTED_OUT, S.DO_NOT_CONTACT}),
     S.OPTED_OUT: frozenset({S.DO_NOT_CONTACT}),
     S.DO_NOT_CONTACT: frozenset(),
 }
@@ -93,6 +94,9 @@ class Lead(models.Model):
         related_name="leads_here",
         help_text="The step the lead is at: to be done next, or a condition it waits on. Empty before the first "
         "step (and after the last one).",
+    )
+    resume_at = models.DateTimeField(
+        null=True, blank=True, help_text="A lead held after an out-of-office reply goes on with its sequence then."
     )
     condition_until = models.DateTimeField(
         null=True, blank=True, help_text="Waiting on a condition: when its window ends and the no path is taken."

@@ -141,6 +141,10 @@ def lead_transition(
 
 
 def lead_pause(*, lead: Lead, reason: str = "", actor=None) -> Lead:
+    """An operator's pause: only a lead the engine is working (a replied lead is held only after an out-of-office
+    answer, by inbox.services.lead_resume_after)."""
+    if lead.status not in ACTIVE_STATUSES:
+        raise InvalidTransition(lead, LeadStatus.PAUSED)
     return lead_transition(lead=lead, to=LeadStatus.PAUSED, reason=reason or "Paused by an operator.", actor=actor)
 
 

@@ -26,6 +26,7 @@ EXPECTED_ALLOWED = {
     ("pending", "paused"),
     ("pending", "opted_out"),
     ("pending", "do_not_contact"),
+    ("replied", "paused"),  # an out-of-office answer: held, and resumed after the return (operators cannot pause)
     ("invited", "pending"),  # a withdrawal step: the invitation is gone, the sequence goes on
     ("invited", "connected"),
     ("invited", "replied"),
