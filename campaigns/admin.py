@@ -462,6 +462,12 @@ class CampaignAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
         require_client(request, campaign.client_id, READ)
         lead_ids = [int(x) for x in request.GET.get("leads", "").split(",") if x.strip().isdigit()]
         leads = Lead.objects.filter(campaign=campaign, pk__in=lead_ids) if lead_ids else None
+        q = request.GET.get("q", "").strip()[:100]
+        if q:  # leads picked by name: every word must match the first or the last name
+            named = Lead.objects.filter(campaign=campaign)
+            for word in q.split()[:4]:
+                named = named.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+            leads = named.order_by("first_name", "last_name", "id")[:PREVIEW_SAMPLE]
         rows = campaign_preview(campaign=campaign, leads=leads, sample=PREVIEW_SAMPLE)
         context = {
             **self.admin_site.each_context(request),
@@ -471,6 +477,7 @@ class CampaignAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
             "campaign": campaign,
             "steps": list(campaign.steps.order_by("position")),
             "rows": rows,
+            "q": q,
             "problem_count": sum(1 for row in rows for cell in row.cells if cell.rendered and not cell.rendered.ok),
         }
         return TemplateResponse(request, "admin/campaigns/preview.html", context)

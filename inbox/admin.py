@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.db import models
 
 from outreach.admin_utils import ClientScopedAdminMixin, ReadOnlyAdminMixin
 
-from .models import Conversation, Message, Participant
+from .models import Conversation, Label, Message, Participant, SavedReply
+from .services import TriageRefused, label_check, saved_reply_problems
 
 
 class MessageInline(admin.TabularInline):
@@ -60,3 +62,77 @@ class ParticipantAdmin(ClientScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
     list_display = ["name", "provider_id", "conversation", "is_self"]
     search_fields = ["provider_id", "name"]
     list_select_related = ["conversation"]
+
+
+class LabelForm(forms.ModelForm):
+    """The same checks as the inbox's label service (name, colour, one name per client)."""
+
+    class Meta:
+        model = Label
+        fields = ["client", "name", "colour"]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            label_check(
+                client=data["client"], name=data.get("name", ""), colour=data.get("colour", ""), label=self.instance
+            )
+        except TriageRefused as exc:
+            self.add_error(exc.field, str(exc))
+        return data
+
+
+@admin.register(Label)
+class LabelAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
+    form = LabelForm
+    client_level = "work"
+    list_display = ["name", "client", "colour", "conversation_count"]
+    list_filter = ["client"]
+    search_fields = ["name"]
+    list_select_related = ["client"]
+
+    @admin.display(description="conversations")
+    def conversation_count(self, obj):
+        return obj.conversations.count()
+
+
+class SavedReplyForm(forms.ModelForm):
+    """The same checks as step templates (syntax, unknown variables) and LinkedIn's length, as the service."""
+
+    class Meta:
+        model = SavedReply
+        fields = ["client", "name", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 6, "cols": 80})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].required = False  # an empty text is refused by the service's own words
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        taken = SavedReply.objects.filter(client=data["client"], name__iexact=data["name"].strip())
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            self.add_error("name", f"{data['client']} already has a saved reply named {data['name']!r}.")
+        for problem in saved_reply_problems(data.get("text", "")):
+            self.add_error("text", problem)
+        return data
+
+
+@admin.register(SavedReply)
+class SavedReplyAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
+    form = SavedReplyForm
+    client_level = "work"
+    list_display = ["name", "client", "short_text"]
+    list_filter = ["client"]
+    search_fields = ["name", "text"]
+    list_select_related = ["client"]
+
+    @admin.display(description="text")
+    def short_text(self, obj):
+        return obj.text[:80] + ("…" if len(obj.text) > 80 else "")

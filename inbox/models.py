@@ -143,3 +143,63 @@ class Message(models.Model):
             "cancelled": "cancelled",
         }[action.status]
         return state, action.last_error if state in ("retrying", "failed", "cancelled") else ""
+
+
+class Label(models.Model):
+    """A client's own tag for conversations and leads ("hot", "partner", "follow up by phone")."""
+
+    COLOURS = [
+        ("#2563eb", "Blue"),
+        ("#059669", "Green"),
+        ("#d97706", "Amber"),
+        ("#dc2626", "Red"),
+        ("#7c3aed", "Violet"),
+        ("#475569", "Slate"),
+    ]
+
+    client = models.ForeignKey("outreach.Client", on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=40)
+    colour = models.CharField(max_length=7, choices=COLOURS, default="#2563eb")
+    conversations = models.ManyToManyField(Conversation, blank=True, related_name="labels")
+    leads = models.ManyToManyField("leads.Lead", blank=True, related_name="labels")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["client", "name"]
+        constraints = [models.UniqueConstraint(fields=["client", "name"], name="label_unique_client_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class SavedReply(models.Model):
+    """A client's ready answer, with the same personalization variables and checks as step templates."""
+
+    client = models.ForeignKey("outreach.Client", on_delete=models.CASCADE, related_name="saved_replies")
+    name = models.CharField(max_length=80)
+    text = models.TextField(help_text="Use {first_name}, {company}, {title}, custom fields, {first_name|there}.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "saved replies"
+        ordering = ["client", "name"]
+        constraints = [models.UniqueConstraint(fields=["client", "name"], name="savedreply_unique_client_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class Note(models.Model):
+    """An internal note on a conversation: never sent, shown in the thread for the team."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "created_at"], name="note_conversation_created")]
+
+    def __str__(self):
+        return f"Note by {self.author} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -18,7 +18,7 @@ from leads.services import lead_pause
 from outreach.tenancy import may_client
 
 from .classify import CLASSES, classify
-from .models import Conversation, Message, Participant
+from .models import Conversation, Label, Message, Note, Participant, SavedReply
 
 logger = logging.getLogger("outreach.inbox")
 PREVIEW_LENGTH = 300
@@ -453,3 +453,105 @@ def wake_snoozed(now: dt.datetime | None = None) -> int:
         status=Conversation.Status.OPEN, snoozed_until=None
     )
     return woken + leads_resume_due(now)
+
+
+# --- Labels, saved replies, notes ----------------------------------------------------------------------
+
+
+class TriageRefused(InboxActionRefused):
+    """Bad input for a label, a saved reply or a note: field names the form field."""
+
+    code = "validation_error"
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def label_check(*, client, name: str, colour: str, label: Label | None = None) -> None:
+    name = (name or "").strip()
+    if not name:
+        raise TriageRefused("name", "A label needs a name.")
+    if len(name) > 40:
+        raise TriageRefused("name", "A label's name is at most 40 characters.")
+    if colour not in dict(Label.COLOURS):
+        raise TriageRefused("colour", f"{colour!r} is not one of the label colours.")
+    taken = Label.objects.filter(client=client, name__iexact=name)
+    if label is not None and label.pk:
+        taken = taken.exclude(pk=label.pk)
+    if taken.exists():
+        raise TriageRefused("name", f"{client} already has a label named {name!r}.")
+
+
+def label_save(*, client, name: str, colour: str = "#2563eb", label: Label | None = None) -> Label:
+    label_check(client=client, name=name, colour=colour, label=label)
+    label = label or Label(client=client)
+    label.name, label.colour = name.strip(), colour
+    label.save()
+    return label
+
+
+@transaction.atomic
+def conversations_label(*, conversations, label: Label, add: bool = True) -> int:
+    """Put a label on (or take it off) conversations and their leads, all of the label's client."""
+    conversations = list(conversations)
+    if any(c.client_id != label.client_id for c in conversations):
+        raise InboxActionRefused(f"The label {label} belongs to another client.")
+    leads = [c.lead_id for c in conversations if c.lead_id]
+    if add:
+        label.conversations.add(*conversations)
+        label.leads.add(*leads)
+    else:
+        label.conversations.remove(*conversations)
+        label.leads.remove(*leads)
+    return len(conversations)
+
+
+def saved_reply_problems(text: str) -> list[str]:
+    """The same checks as a step's template, and LinkedIn's length."""
+    from campaigns.personalization import template_problems
+
+    if not (text or "").strip():
+        return ["A saved reply needs a text."]
+    problems = list(template_problems(text))
+    if len(text) > MAX_REPLY_LENGTH:
+        problems.append(f"A reply is at most {MAX_REPLY_LENGTH} characters; this one has {len(text)}.")
+    return problems
+
+
+def saved_reply_save(*, client, name: str, text: str, saved: SavedReply | None = None) -> SavedReply:
+    name = (name or "").strip()
+    if not name:
+        raise TriageRefused("name", "A saved reply needs a name.")
+    taken = SavedReply.objects.filter(client=client, name__iexact=name)
+    if saved is not None and saved.pk:
+        taken = taken.exclude(pk=saved.pk)
+    if taken.exists():
+        raise TriageRefused("name", f"{client} already has a saved reply named {name!r}.")
+    if problems := saved_reply_problems(text):
+        raise TriageRefused("text", " ".join(problems))
+    saved = saved or SavedReply(client=client)
+    saved.name, saved.text = name, text
+    saved.save()
+    return saved
+
+
+def saved_replies_for(conversation: Conversation) -> list[tuple[SavedReply, str]]:
+    """The client's saved replies, each rendered for the conversation's lead (or with its fallbacks)."""
+    from campaigns.personalization import render
+
+    out = []
+    for saved in SavedReply.objects.filter(client_id=conversation.client_id).order_by("name"):
+        rendered = render(saved.text, conversation.lead) if conversation.lead else None
+        text = rendered.text if rendered is not None and rendered.ok else saved.text
+        out.append((saved, text))
+    return out
+
+
+def note_add(*, conversation: Conversation, user, text: str) -> Note:
+    text = (text or "").strip()
+    if not text:
+        raise TriageRefused("note", "A note needs a text.")
+    if len(text) > MAX_REPLY_LENGTH:
+        raise TriageRefused("note", f"A note is at most {MAX_REPLY_LENGTH} characters.")
+    return Note.objects.create(conversation=conversation, author=user, text=text)

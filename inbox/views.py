@@ -26,17 +26,19 @@ from leads.models import ACTIVE_STATUSES, Lead
 from leads.selectors import leads_of_person
 from leads.services import InvalidTransition, LeadActionRefused
 from outreach.models import Membership
-from outreach.tenancy import WORK, clients_for, may_client
+from outreach.tenancy import WORK, WORK_ROLES, clients_for, may_client
 
 from .classify import CLASSES
 from .forms import LinkLeadForm, ReplyForm, SnoozeForm
-from .models import Conversation
+from .models import Conversation, Label
 from .selectors import (
     ASSIGNEE_CHOICES,
     CappedPaginator,
     InboxFilters,
     conversation_messages,
+    conversation_thread,
     inbox_counters,
+    inbox_facets,
     inbox_list,
 )
 from .services import (
@@ -52,12 +54,15 @@ from .services import (
     conversation_reply,
     conversation_snooze,
     conversation_stop_sequence,
+    conversations_label,
     lead_resume_after,
     message_set_class,
+    note_add,
+    saved_replies_for,
 )
 
 PAGE_SIZE = 50
-FILTER_KEYS = ("status", "client", "account", "campaign", "assignee", "unread", "q")
+FILTER_KEYS = ("status", "client", "account", "campaign", "assignee", "unread", "q", "label", "class")
 
 
 def _int(value) -> int | None:
@@ -76,6 +81,8 @@ def _filters(request) -> InboxFilters:
         assignee=assignee if assignee in ASSIGNEE_CHOICES or assignee.isdigit() else "anyone",
         unread=params.get("unread") in ("1", "true", "on"),
         q=params.get("q", "")[:200],
+        label=_int(params.get("label")),
+        reply_class=params.get("class", "") if params.get("class", "") in dict(CLASSES) else "",
     )
 
 
@@ -112,6 +119,8 @@ def _nav_context(request, filters: InboxFilters) -> dict:
         "accounts": list(accounts.only("id", "name")[:500]),
         "campaigns": list(campaigns.only("id", "name")[:500]),
         "counters": inbox_counters(request.user, client=filters.client),
+        "facets": inbox_facets(request.user, client=filters.client),
+        "reply_classes": CLASSES,
         "statuses": [("open", "Open"), ("snoozed", "Snoozed"), ("closed", "Closed"), ("all", "All")],
         "qs": _querystring(request),
     }
@@ -121,12 +130,17 @@ def _nav_context(request, filters: InboxFilters) -> dict:
 @require_GET
 def conversation_list(request):
     filters = _filters(request)
-    page = CappedPaginator(inbox_list(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(inbox_list(request.user, filters), PAGE_SIZE, searching=bool(filters.q.strip())).get_page(
+        request.GET.get("page")
+    )
     context = {
         **_nav_context(request, filters),
         "page": page,
         "conversations": page.object_list,
         "page_qs": _querystring(request, page=None),
+        "bulk_labels": list(
+            Label.objects.filter(client__in=clients_for(request.user, roles=WORK_ROLES)).select_related("client")
+        ),
     }
     return render(request, "inbox/list.html", context)
 
@@ -174,6 +188,10 @@ def conversation_detail(request, pk: int):
         **_nav_context(request, filters),
         "conversation": conversation,
         "messages_list": conversation_messages(conversation),
+        "thread": conversation_thread(conversation),
+        "saved_replies": saved_replies_for(conversation),
+        "client_labels": list(Label.objects.filter(client_id=conversation.client_id)),
+        "labels_on": list(conversation.labels.all()),
         "reply_form": ReplyForm(initial={"form_token": secrets.token_urlsafe(16), "text": draft}),
         "reply_classes": CLASSES,
         "other_leads": other_leads,
@@ -302,6 +320,15 @@ def _apply(request, conversation: Conversation, action: str) -> str | None:
     if action == "stop":
         lead = conversation_stop_sequence(conversation=conversation, user=request.user)
         return f"The sequence of {lead} is stopped (paused)."
+    if action == "note":
+        note_add(conversation=conversation, user=request.user, text=request.POST.get("note", ""))
+        return "Note added (only your team sees it)."
+    if action in ("label", "unlabel"):
+        label = Label.objects.filter(pk=_int(request.POST.get("label")), client_id=conversation.client_id).first()
+        if label is None:
+            raise InboxActionRefused("Pick one of the labels of this client.")
+        conversations_label(conversations=[conversation], label=label, add=action == "label")
+        return f"Label {label} {'added' if action == 'label' else 'removed'}."
     if action == "classify":
         message = conversation.messages.filter(pk=_int(request.POST.get("message"))).first()
         if message is None:
@@ -329,6 +356,31 @@ def _apply(request, conversation: Conversation, action: str) -> str | None:
 
 
 @login_required
+@require_POST
+def bulk_label(request):
+    """The list's checked conversations get a label (or lose it); only where the user may work."""
+    ids = [pk for pk in (_int(v) for v in request.POST.getlist("ids")) if pk]
+    back = redirect(reverse("inbox:list") + (f"?{_querystring(request)}" if request.GET else ""))
+    if not ids:
+        messages.error(request, "Tick the conversations to label first.")
+        return back
+    conversations = list(inbox_list(request.user, InboxFilters(status="all")).filter(pk__in=ids))
+    label = Label.objects.filter(pk=_int(request.POST.get("label"))).first()
+    if label is None or not may_client(request.user, label.client_id, WORK):
+        messages.error(request, "Pick a label of a client you work for.")
+        return back
+    mine = [c for c in conversations if c.client_id == label.client_id and _may_work(request.user, c)]
+    skipped = len(ids) - len(mine)
+    add = request.POST.get("op", "add") != "remove"
+    conversations_label(conversations=mine, label=label, add=add)
+    done = f"Label {label} {'added to' if add else 'removed from'} {len(mine)} conversation(s)."
+    if skipped:
+        done += f" {skipped} skipped (another client's, or read-only for you)."
+    messages.success(request, done)
+    return back
+
+
+@login_required
 @require_GET
 def poll(request):
     """Counters, plus the list's rows or a conversation's new messages, for the page's live refresh."""
@@ -349,7 +401,9 @@ def poll(request):
             for m in conversation_messages(conversation).filter(action__isnull=False).order_by("-id")[:20]
         }
     else:
-        page = CappedPaginator(inbox_list(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+        page = CappedPaginator(
+            inbox_list(request.user, filters), PAGE_SIZE, searching=bool(filters.q.strip())
+        ).get_page(request.GET.get("page"))
         body["rows_html"] = render_to_string(
             "inbox/_rows.html",
             {"conversations": page.object_list, "qs": _querystring(request), "filters": filters},

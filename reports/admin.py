@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -20,6 +22,36 @@ from . import emails
 from .health import account_health
 from .models import ReportDelivery, ReportOptOut
 from .tasks import send_weekly_report
+
+
+def _with_week_picker(html: str, path: str, week: str, today) -> str:
+    """The preview only: a bar above the email to pick the week (the email itself is unchanged)."""
+    import datetime as dt
+
+    year, number = emails.parse_week(week)
+    monday = dt.date.fromisocalendar(year, number, 1)
+    previous = emails.week_label(monday - dt.timedelta(days=7))
+    following = emails.week_label(monday + dt.timedelta(days=7))
+    current = emails.week_label(today)
+    bar = format_html(
+        '<div style="font-family:Arial,sans-serif;background:#1d2430;color:#fff;padding:10px 16px;font-size:14px">'
+        '<form method="get" action="{}" style="display:flex;gap:10px;align-items:center;margin:0">'
+        "<strong>Preview of week {}</strong>"
+        '<a style="color:#9ecbff" href="{}?week={}">&larr; {}</a>'
+        '<input type="week" name="week" value="{}" aria-label="Week">'
+        '<button type="submit">Show</button>'
+        '{}<a style="color:#9ecbff" href="{}?week={}">{} &rarr;</a>'
+        '<a style="color:#9ecbff;margin-left:auto" href="{}?week={}&amp;format=text">Text version</a>'
+        "</form></div>",
+        path, week, path, previous, previous, f"{year}-W{number:02d}",
+        format_html('<a style="color:#9ecbff" href="{}">This week ({})</a>', path, current) if week != current else "",
+        path, following, following, path, week,
+    )  # fmt: skip
+    head, marker, rest = html.partition("<body")
+    if not marker:
+        return bar + html
+    opening, _, body = rest.partition(">")
+    return f"{head}<body{opening}>{bar}{body}"
 
 
 class SendNowForm(forms.Form):
@@ -122,21 +154,23 @@ class ReportDeliveryAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
         return client
 
     def preview_view(self, request, client_id):
-        """This week's report as the client would get it, with today's numbers, in the browser."""
+        """A week's report as the client would get it, with today's numbers: the current week unless another is
+        picked (the first days of a week are not all zeros any more: last week is one click away)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         client = self._client(client_id)
         require_client(request, client.pk, READ)
-        week = request.GET.get("week") or emails.due_week(client, timezone.now())
+        today = timezone.localtime(timezone.now(), ZoneInfo(str(client.timezone))).date()
+        week = (request.GET.get("week") or "").strip().upper() or emails.week_label(today)
         try:
             content = emails.weekly_content(client, week)
         except ValueError as exc:
-            raise Http404(str(exc)) from None
+            return HttpResponse(f"{exc}", status=400, content_type="text/plain; charset=utf-8")
         recipient = (client.report_recipient_list or ["recipient@example.com"])[0]
         html, text = emails.render_weekly(content, recipient)
         if request.GET.get("format") == "text":
             return HttpResponse(text, content_type="text/plain; charset=utf-8")
-        return HttpResponse(html)
+        return HttpResponse(_with_week_picker(html, request.path, week, today))
 
     def send_now_view(self, request, client_id):
         # Deliveries are the system's rows (no add form), but sending one by hand is adding one: the model's

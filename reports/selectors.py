@@ -485,3 +485,27 @@ def account_utilization(accounts: QuerySet[LinkedInAccount], period: Period) -> 
             }
         )
     return result
+
+
+def class_corrections(client, period: Period, campaign=None) -> list[dict]:
+    """Reply classes staff corrected in the period (through the partial index of corrected messages): what the
+    rules said, what staff set, how many times."""
+    from inbox.classify import CLASSES
+    from inbox.models import Message
+
+    corrected = Message.objects.filter(
+        class_corrected_at__gte=period.start, class_corrected_at__lt=period.end, conversation__client=client
+    )
+    if campaign is not None:
+        corrected = corrected.filter(conversation__lead__campaign=campaign)
+    names = dict(CLASSES)
+    rows = (
+        corrected.exclude(machine_class=F("reply_class"))
+        .values("machine_class", "reply_class")
+        .annotate(n=Count("id"))
+        .order_by("-n", "machine_class")
+    )
+    return [
+        {"said": names.get(r["machine_class"], "—"), "set": names.get(r["reply_class"], "—"), "count": r["n"]}
+        for r in rows
+    ]

@@ -108,6 +108,7 @@ def index(request):
         "funnel": mark_safe(funnel),  # noqa: S308
         "campaign_rows": [(c, by_campaign.get(c.pk)) for c in campaigns if c.pk in by_campaign],
         "steps": selectors.step_variants(events, period),
+        "corrections": selectors.class_corrections(client, period, campaign),
         "utilization": _with_results(
             selectors.account_utilization(accounts, period), selectors.summaries_by(events, period, "account")
         ),

@@ -557,15 +557,24 @@ def _record_failure(
 
 
 def _retry_or_die(
-    action: OutboundAction, now: dt.datetime, error: str, *, cause: UnipileError | None = None, kind=FailureKind.RETRY
+    action: OutboundAction,
+    now: dt.datetime,
+    error: str,
+    *,
+    cause: UnipileError | None = None,
+    kind=FailureKind.RETRY,
+    may_have_happened: bool = False,
 ) -> SendOutcome:
-    """The action did not happen: give the cap slot back; try again later, or give up after N attempts."""
+    """The action did not go through: try again later, or give up after N attempts. Its cap slot is given back,
+    unless it may have happened at LinkedIn after all (a timeout on a repeatable action): then it stays counted,
+    so a retry can only leave the day under its cap, never over it."""
     with transaction.atomic():
         error = error[:1000]
         if action.attempts >= settings.SEND_MAX_ATTEMPTS:
             if not _settle(action, status=Status.DEAD, last_error=error, outcome_unknown=False):
                 return SendOutcome.SETTLED_ELSEWHERE
-            _release(action)
+            if not may_have_happened:
+                _release(action)
             _record_failure(action, now, FailureKind.DEAD, error, error=cause)
             if action.lead_id:
                 _lead_error(action, f"Gave up after {action.attempts} attempts: {error}")
@@ -573,7 +582,8 @@ def _retry_or_die(
         retry_at = now + max(_backoff(action.attempts), dt.timedelta(seconds=1))
         if not _settle(action, status=Status.FAILED, scheduled_for=retry_at, last_error=error, outcome_unknown=False):
             return SendOutcome.SETTLED_ELSEWHERE
-        _release(action)
+        if not may_have_happened:
+            _release(action)
         _record_failure(action, now, kind, error, error=cause, retry_at=retry_at)
         return SendOutcome.RETRY
 
@@ -723,7 +733,8 @@ def _handle(action: OutboundAction, provider, now: dt.datetime) -> SendResult:
         return result
     except (ProviderUnavailable, InvalidResponse) as exc:
         if action.action in REPEATABLE:
-            result.outcome, result.detail = _retry_or_die(action, now, str(exc), cause=exc), str(exc)
+            outcome = _retry_or_die(action, now, str(exc), cause=exc, may_have_happened=True)
+            result.outcome, result.detail = outcome, str(exc)
             return result
         # The write may have reached LinkedIn, or may still: it is checked with the provider after a grace
         # period, before anything else is sent from this account. Never retried blind.

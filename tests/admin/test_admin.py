@@ -61,6 +61,10 @@ def data(campaign, account, sandbox):
     message_record(
         conversation=conversation, inbound=True, text="=1+1 hello", provider_message_id="m-1", sent_at=timezone.now()
     )
+    from inbox.services import label_save, saved_reply_save
+
+    label_save(client=campaign.client, name="Hot")
+    saved_reply_save(client=campaign.client, name="Pricing", text="Hi {first_name|there}, our pricing is attached.")
     from reports.models import ReportDelivery, ReportOptOut
 
     ReportDelivery.objects.create(
@@ -547,3 +551,19 @@ def test_client_report_preview_and_send_now_pages(admin_client, data, campaign, 
     assert b"RESEND_API_KEY is not set" in page.content
     bad = admin_client.post(reverse("admin:reports_send_now", args=[client.pk]), {"email": "x", "week": "W99"})
     assert b"ISO week" in bad.content and b"valid email" in bad.content
+
+
+def test_the_weekly_preview_shows_the_current_week_with_a_week_picker(admin_client, campaign):
+    import time_machine
+
+    client = campaign.client
+    url = reverse("admin:reports_preview", args=[client.pk])
+    with time_machine.travel(dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)):  # a Wednesday of week 49
+        page = admin_client.get(url).content.decode()
+    assert "Preview of week 2026-W49" in page and 'value="2026-W49"' in page
+    assert "?week=2026-W48" in page and "?week=2026-W50" in page and "This week" not in page
+    with time_machine.travel(dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)):
+        last = admin_client.get(url, {"week": "2026-w48"}).content.decode()
+    assert "Preview of week 2026-W48" in last and "This week (2026-W49)" in last
+    bad = admin_client.get(url, {"week": "W99"})
+    assert bad.status_code == 400 and b"ISO week" in bad.content

@@ -98,8 +98,10 @@ def test_engagement_actions_hold_their_own_caps_and_the_graph_moves_each_lead_on
     run_workers(account, fake, ticks=40)
     followed = [pid for kind, pid, _ in fake.delivered if kind == "follow"]
     liked = [post for kind, post, _ in fake.delivered if kind == "like"]
+    # The follow that timed out after acting keeps its slot (it happened at LinkedIn): five more are sent, so the
+    # day never goes over its six follows; nobody is liked twice.
     assert len(set(followed)) == 6 and len(liked) == len(set(liked)) == 4
     usage = RateUsage.objects.get(account=account)
     assert (usage.follows, usage.likes) == (6, 4)
-    assert OutboundAction.objects.filter(step=follow, status="sent").count() == 6
+    assert OutboundAction.objects.filter(step=follow, status="sent").count() == 5
     assert not OutboundAction.objects.filter(status="claimed").exists()

@@ -450,3 +450,86 @@ def test_a_viewer_cannot_operate_the_campaign(client_org):
     )
     assert agent.post(operate, {"op": "shape", "shape": "linear"}).status_code == 302
     assert campaign.steps.count() == 3
+
+
+# --- the other conditions, and the migration on the demo's own sequence ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "within", "lead_fields", "account_fields", "branch"),
+    [
+        ("connected", None, {"status": "connected", "connected_at": WEDNESDAY_10}, {}, "yes"),
+        ("connected", None, {"status": "pending"}, {}, "no"),
+        ("inmail_credits", None, {}, {"inmail_credits": 5}, "yes"),
+        ("inmail_credits", None, {}, {"inmail_credits": 0}, "no"),
+        ("inmail_credits", None, {}, {"inmail_credits": None}, "yes"),  # unknown: try (the InMail step checks)
+    ],
+)
+def test_instant_conditions_take_their_path(client_org, condition, within, lead_fields, account_fields, branch):
+    account = AccountFactory(client=client_org, unipile_account_id=f"acc-{condition}", **account_fields)
+    campaign = CampaignFactory(client=client_org, status=Campaign.Status.ACTIVE, timezone="Europe/Paris")
+    campaign.senders.add(account)
+    cond = StepFactory(campaign=campaign, position=1, action="condition", condition=condition, template="")
+    yes = StepFactory(campaign=campaign, position=2, action="visit", parent=cond, branch="yes", template="")
+    no = StepFactory(campaign=campaign, position=3, action="follow", parent=cond, branch="no", template="")
+    lead = LeadFactory(campaign=campaign, sender=account, next_action_at=WEDNESDAY_10, **lead_fields)
+    planner.plan_due(now=WEDNESDAY_10)
+    assert OutboundAction.objects.get(lead=lead).step == (yes if branch == "yes" else no)
+
+
+def test_replied_within_a_window_goes_on_when_nobody_answers(client_org, fake):
+    account = AccountFactory(client=client_org, unipile_account_id="acc-r", min_seconds_between_actions=10)
+    campaign = CampaignFactory(client=client_org, status=Campaign.Status.ACTIVE, timezone="Europe/Paris")
+    campaign.senders.add(account)
+    cond = StepFactory(campaign=campaign, position=1, action="condition", condition="replied", within_days=3,
+                       template="")  # fmt: skip
+    nudge = StepFactory(campaign=campaign, position=2, action="visit", parent=cond, branch="no", template="")
+    quiet = LeadFactory(campaign=campaign, sender=account, status="connected", next_action_at=WEDNESDAY_10)
+    answers = LeadFactory(campaign=campaign, sender=account, status="connected", next_action_at=WEDNESDAY_10)
+    planner.plan_due(now=WEDNESDAY_10)
+    quiet.refresh_from_db()
+    assert quiet.step == cond and quiet.condition_until == dt.datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
+    from leads.services import lead_mark_replied
+
+    lead_mark_replied(lead=Lead.objects.get(pk=answers.pk))
+    planner.plan_due(now=quiet.condition_until)
+    assert OutboundAction.objects.get(lead=quiet).step == nudge
+    assert not OutboundAction.objects.filter(lead=answers).exists()
+
+
+def test_the_demo_sequence_migrates_and_plans_as_before(client_org):
+    """The demo's linear sequence as it was stored (no parents), leads at each step: after the migration, each
+    lead's next step is the one the linear engine picked (the first step numbered after its current_step)."""
+    from outreach.management.commands.demo import STEPS
+
+    account = AccountFactory(client=client_org, unipile_account_id="acc-demo")
+    campaign = CampaignFactory(client=client_org, status=Campaign.Status.ACTIVE, timezone="Europe/Paris")
+    campaign.senders.add(account)
+    steps = [
+        Step.objects.create(campaign=campaign, position=i, action=a, delay_days=0, template=t, template_b=b)
+        for i, (a, _, t, b) in enumerate(STEPS, start=1)
+    ]
+    statuses = {0: "pending", 1: "connected", 2: "messaged", 3: "messaged"}
+    leads = {
+        n: LeadFactory(campaign=campaign, first_name="Ann", company="Acme", title="CTO", custom_fields={"city": "Lyon"},
+                       current_step=n, status=statuses[n], sender=account, next_action_at=WEDNESDAY_10,
+                       connected_at=WEDNESDAY_10 if n else None, provider_id=f"ACoAADemo{n}")
+        for n in statuses
+    }  # fmt: skip
+    importlib.import_module("campaigns.migrations.0007_link_linear_sequences").link(apps, None)
+    planner.plan_due(now=WEDNESDAY_10)
+    for number, lead in leads.items():
+        assert OutboundAction.objects.get(lead=lead).step == steps[number], number
+
+
+def test_the_message_preview_picks_leads_by_name(admin_client, client_org):
+    campaign = CampaignFactory(client=client_org)
+    sequence_apply_shape(campaign=campaign, shape="linear")
+    LeadFactory(campaign=campaign, first_name="Ann", last_name="Lee")
+    LeadFactory(campaign=campaign, first_name="Bob", last_name="Ray")
+    url = reverse("admin:campaigns_campaign_preview", args=[campaign.pk])
+    page = admin_client.get(url, {"q": "lee"}).content.decode()
+    assert "Thanks for connecting, Ann!" in page and "Thanks for connecting, Bob!" not in page
+    assert "2. Message 1" in page  # steps by their labels
+    nobody = admin_client.get(url, {"q": "zed"}).content.decode()
+    assert "No lead of this campaign is named like" in nobody

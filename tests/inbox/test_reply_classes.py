@@ -205,3 +205,12 @@ def test_the_timeline_tells_the_whole_story_in_the_campaigns_time(client, inbox_
 
     page = admin_client.get(f"/admin/leads/lead/{lead.pk}/change/").content.decode()
     assert 'class="timeline"' in page and "When (America/New_York)" in page and f"/inbox/{opted_out.pk}/" in page
+
+
+def test_corrections_show_in_the_reports(client, inbox_world, opted_out):
+    client.force_login(inbox_world["users"]["agent"])
+    message = opted_out.messages.get()
+    client.post(f"/inbox/{opted_out.pk}/classify", {"message": message.pk, "kind": "not_interested"})
+    page = client.get(f"/reports/?client={inbox_world['a'].pk}").content.decode()
+    assert "Reply classes corrected by staff" in page
+    assert '<td>Opt-out</td><td>Not interested</td><td class="num">1</td>' in page

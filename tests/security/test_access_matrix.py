@@ -188,6 +188,8 @@ def page_cases(cast):
         ("get", "inbox:conversation"): (f"/inbox/{conv}/", of_a),
         ("post", "inbox:reply"): (f"/inbox/{conv}/reply", work_a),
         ("post", "inbox:act"): (f"/inbox/{conv}/read", work_a),
+        # Back to the list with the refusal (nothing ticked); who may label what: tests/inbox/test_triage.py.
+        ("post", "inbox:bulk-label"): ("/inbox/bulk-label", {role: 302 for role in everyone}),
         ("get", "reports:index"): ("/reports/", everyone),
         # Without any membership the page is its empty state; a member of another client gets a 404.
         ("get", "reports:index?client"): (f"/reports/?client={a.client.pk}", {**of_a, "staff_no_perms": 200}),
@@ -198,7 +200,7 @@ def page_cases(cast):
 
 PAGE_CASES = [
     ("get", "inbox:list"), ("get", "inbox:poll"), ("get", "inbox:conversation"), ("post", "inbox:reply"),
-    ("post", "inbox:act"), ("get", "reports:index"), ("get", "reports:index?client"), ("get", "password_change"),
+    ("post", "inbox:act"), ("post", "inbox:bulk-label"), ("get", "reports:index"), ("get", "reports:index?client"), ("get", "password_change"),
     ("get", "password_change_done"),
 ]  # fmt: skip
 

@@ -23,7 +23,8 @@ from leads.models import Lead
 from outreach.bench import FiguresMixin, counting_queries
 from outreach.models import Client, Membership
 
-from ...models import Conversation, Message
+from ...classify import CLASSES
+from ...models import Conversation, Label, Message
 
 BATCH = 10_000
 WORDS = [
@@ -73,12 +74,15 @@ class Command(FiguresMixin, BaseCommand):
         browser.force_login(user)
         ids = list(Conversation.objects.filter(client=client).values_list("id", flat=True)[:5000])
         account_id = LinkedInAccount.objects.filter(client=client).values_list("id", flat=True).first()
+        label_id = Label.objects.filter(client=client).values_list("id", flat=True).first()
         rng = random.Random(7)
         kinds = [
             ("list, first page", lambda: "/inbox/"),
             ("list, page 40", lambda: "/inbox/?page=40"),
             ("list, unread only", lambda: "/inbox/?unread=1"),
             ("list, one sender", lambda: f"/inbox/?account={account_id}"),
+            ("list, one class", lambda: "/inbox/?status=open&class=interested"),
+            ("list, one label", lambda: f"/inbox/?status=open&label={label_id}"),
             ("live poll (list)", lambda: "/inbox/poll"),
             ("conversation page", lambda: f"/inbox/{rng.choice(ids)}/"),
             ("list, search", lambda: f"/inbox/?q={rng.choice(WORDS)}"),
@@ -106,18 +110,18 @@ class Command(FiguresMixin, BaseCommand):
         )
         self.stdout.write(f"{'page':<22}{'p50 ms':>9}{'p95 ms':>9}  queries  target")
         for label, p50, p95, counts in rows:
-            target = "search: no target" if "search" in label else ("ok" if p95 < 150 else "MISSED (p95 < 150 ms)")
+            target = "ok" if p95 < 150 else "MISSED (p95 < 150 ms)"
             spread = "-".join(str(n) for n in sorted({min(counts), max(counts)}))
             self.stdout.write(f"{label:<22}{p50:>9.1f}{p95:>9.1f}  {spread:>7}  {target}")
             self.figure(
                 f"inbox {label}, {conversations:,} conversations",
-                "none set" if "search" in label else "p95 < 150 ms",
+                "p95 < 150 ms",
                 f"p95 {p95:.0f} ms, {spread} queries",
-                None if "search" in label else p95 / 150,
+                p95 / 150,
             )
 
     def _build(self, conversations: int, messages: int, rebuild: bool):
-        slug = f"bench-inbox-{conversations}-{messages}"
+        slug = f"bench-inbox-triage-{conversations}-{messages}"  # with reply classes and labels
         user_model = get_user_model()
         user, _ = user_model.objects.get_or_create(username="bench-inbox-agent")
         client = Client.objects.filter(slug=slug).first()
@@ -149,6 +153,7 @@ class Command(FiguresMixin, BaseCommand):
             campaigns = [
                 Campaign.objects.create(client=client, name=f"Campaign {i}", status="active") for i in range(10)
             ]
+            labels = [Label.objects.create(client=client, name=f"Label {i}") for i in range(8)]
         rng = random.Random(1)
         now = timezone.now()
         per_conversation = messages // conversations
@@ -184,9 +189,19 @@ class Command(FiguresMixin, BaseCommand):
                             last_message_at=last,
                             last_message_preview=" ".join(rng.choices(WORDS, k=8)),
                             last_message_inbound=True,
+                            reply_class=rng.choice(CLASSES)[0],
                         )
                     )
                 created = Conversation.objects.bulk_create(batch)
+                # A third of the conversations carry one or two labels, their leads too.
+                tagged = [c for c in created if rng.random() < 0.33]
+                Label.conversations.through.objects.bulk_create(
+                    [
+                        Label.conversations.through(label=label, conversation=c)
+                        for c in tagged
+                        for label in rng.sample(labels, rng.choice([1, 2]))
+                    ]
+                )
                 texts = []
                 for conversation in created:
                     for m in range(per_conversation):
@@ -195,6 +210,7 @@ class Command(FiguresMixin, BaseCommand):
                                 conversation=conversation,
                                 direction="in" if m % 2 else "out",
                                 text=" ".join(rng.choices(WORDS, k=12)),
+                                reply_class=conversation.reply_class if m % 2 else "",
                                 provider_message_id=f"{conversation.chat_id}-m{m}",
                                 sent_at=conversation.last_message_at - dt.timedelta(hours=per_conversation - m),
                             )

@@ -10,6 +10,18 @@
   });
   var text = form && form.querySelector("textarea");
   if (text) text.addEventListener("keydown", function (e) { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) form.requestSubmit(); });
+  // Saved replies: picked from the list, or Alt+1..9 in the reply box; inserted where the cursor is.
+  var saved = document.getElementById("saved-replies");
+  function insert(option) {
+    if (!text || !option || !option.dataset.text) return;
+    var start = text.selectionStart || 0, end = text.selectionEnd || 0;
+    text.value = text.value.slice(0, start) + option.dataset.text + text.value.slice(end);
+    text.focus(); text.selectionStart = text.selectionEnd = start + option.dataset.text.length;
+  }
+  if (saved) saved.addEventListener("change", function () { insert(saved.selectedOptions[0]); saved.selectedIndex = 0; });
+  if (text && saved) text.addEventListener("keydown", function (e) {
+    if (e.altKey && /^[1-9]$/.test(e.key)) { e.preventDefault(); insert(saved.options[Number(e.key)]); }
+  });
   document.addEventListener("keydown", function (e) {
     if (e.target.matches("input, textarea, select") || e.metaKey || e.ctrlKey || e.altKey) return;
     var go = function (id) { var a = document.getElementById(id); if (a) location.href = a.href; };

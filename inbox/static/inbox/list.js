@@ -10,7 +10,7 @@
     all[selected].scrollIntoView({block: "nearest"});
   }
   document.addEventListener("click", function (e) {
-    var row = e.target.closest("tr[data-href]"); if (row && !e.target.closest("a")) location.href = row.dataset.href;
+    var row = e.target.closest("tr[data-href]"); if (row && !e.target.closest("a, input, label, button, select")) location.href = row.dataset.href;
   });
   document.addEventListener("keydown", function (e) {
     if (e.target.matches("input, textarea, select") || e.metaKey || e.ctrlKey || e.altKey) return;
