@@ -130,9 +130,9 @@ def _nav_context(request, filters: InboxFilters) -> dict:
 @require_GET
 def conversation_list(request):
     filters = _filters(request)
-    page = CappedPaginator(inbox_list(request.user, filters), PAGE_SIZE, searching=bool(filters.q.strip())).get_page(
-        request.GET.get("page")
-    )
+    page = CappedPaginator(
+        inbox_list(request.user, filters), PAGE_SIZE, searching=bool(filters.q.strip() or filters.label)
+    ).get_page(request.GET.get("page"))
     context = {
         **_nav_context(request, filters),
         "page": page,
@@ -402,7 +402,7 @@ def poll(request):
         }
     else:
         page = CappedPaginator(
-            inbox_list(request.user, filters), PAGE_SIZE, searching=bool(filters.q.strip())
+            inbox_list(request.user, filters), PAGE_SIZE, searching=bool(filters.q.strip() or filters.label)
         ).get_page(request.GET.get("page"))
         body["rows_html"] = render_to_string(
             "inbox/_rows.html",

@@ -220,6 +220,9 @@ class Command(FiguresMixin, BaseCommand):
             self.stdout.flush()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                cursor.execute("ANALYZE inbox_conversation; ANALYZE inbox_message; ANALYZE leads_lead")
+                cursor.execute(
+                    "ANALYZE inbox_conversation; ANALYZE inbox_message; ANALYZE leads_lead; "
+                    "ANALYZE inbox_label_conversations"
+                )
         self.stdout.write(f"\nBuilt in {time.perf_counter() - started:.0f} s.")
         return client, user
