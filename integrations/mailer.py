@@ -11,6 +11,8 @@ import resend
 from django.conf import settings
 from resend.http_client_requests import RequestsClient
 
+from outreach.branding import brand_for
+
 logger = logging.getLogger("outreach.mailer")
 TIMEOUT_SECONDS = 15
 
@@ -35,7 +37,7 @@ def send_email(
     resend.api_url = settings.RESEND_API_URL
     resend.default_http_client = RequestsClient(timeout=TIMEOUT_SECONDS)
     params = {
-        "from": settings.REPORTS_FROM_EMAIL,
+        "from": brand_for().from_address(),  # the agency's sender name (admin → Agency brand)
         "to": [to],
         "subject": subject,
         "html": html,

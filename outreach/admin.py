@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from .admin_utils import ClientScopedAdminMixin
 from .api.tokens import api_token_check, api_token_issue, api_token_revoke, api_token_rotate
-from .models import ApiToken, Client, Heartbeat, Membership
+from .models import ApiToken, Brand, Client, Heartbeat, Membership
 from .tenancy import MANAGE, client_ids_for, may_client
 
 admin.site.site_header = "Outreach"
@@ -73,6 +73,10 @@ class ClientAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "timezone", "created_at"]}),
         ("Weekly report", {"fields": ["report_recipients", "weekly_reports_enabled", "report_links"]}),
         ("Reply notifications", {"fields": ["notification_recipients", "reply_notifications_enabled"]}),
+        (
+            "Brand (optional: the agency's brand when empty)",
+            {"fields": ["brand_name", "brand_logo_url", "brand_colour"], "classes": ["collapse"]},
+        ),
     ]
 
     @admin.display(description="this week's report")
@@ -277,3 +281,20 @@ User = get_user_model()
 if admin.site.is_registered(User):
     admin.site.unregister(User)
 admin.site.register(User, OutreachUserAdmin)
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    """One row for the whole installation: only superusers change it (it is every client's sender name)."""
+
+    list_display = ["name", "colour", "sender_name", "show_powered_by", "updated_at"]
+    fields = ["name", "logo_url", "colour", "sender_name", "show_powered_by"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and not Brand.objects.exists()
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -25,6 +27,50 @@ def validate_email_list(value: str) -> None:
     parse_email_list(value)
 
 
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def validate_hex_colour(value: str) -> None:
+    if value and not HEX_COLOUR.match(value):
+        raise ValidationError(f"{value!r} is not a colour like #0f766e.")
+
+
+def validate_https_url(value: str) -> None:
+    if value and not value.lower().startswith("https://"):
+        raise ValidationError("Use an https:// address: emails and pages load it from there.")
+
+
+class Brand(models.Model):
+    """The agency's own brand, set once (one row): its name, logo and colours on the login page, the portal and
+    pages, and the emails (weekly reports, reply digests), and the sender name of those emails."""
+
+    name = models.CharField("agency name", max_length=100, default="Outreach")
+    logo_url = models.URLField("logo URL", max_length=500, blank=True, validators=[validate_https_url])
+    colour = models.CharField(max_length=7, default="#2563eb", validators=[validate_hex_colour])
+    sender_name = models.CharField(
+        "email sender name", max_length=100, blank=True, help_text="The name emails come from; the agency's by default."
+    )
+    show_powered_by = models.BooleanField(
+        '"by Outreach" in emails', default=False, help_text="Off: emails and pages name only the agency."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "agency brand"
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.pk = 1  # one brand per installation
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "Brand":
+        brand = cls.objects.filter(pk=1).first()
+        return brand if brand is not None else cls()
+
+
 class Client(models.Model):
     """An agency's customer: owns sender accounts, campaigns and their leads."""
 
@@ -42,6 +88,19 @@ class Client(models.Model):
         blank=True,
         validators=[validate_email_list],
         help_text="Who is emailed when prospects reply (batched into a digest), one per line or comma separated.",
+    )
+    brand_name = models.CharField(
+        "brand name", max_length=100, blank=True, help_text="Shown to this client instead of the agency's name."
+    )
+    brand_logo_url = models.URLField(
+        "brand logo URL",
+        max_length=500,
+        blank=True,
+        validators=[validate_https_url],
+        help_text="https, shown at 32 px.",
+    )
+    brand_colour = models.CharField(
+        "brand colour", max_length=7, blank=True, validators=[validate_hex_colour], help_text="e.g. #0f766e"
     )
     max_leads_per_source = models.PositiveIntegerField(
         "leads per LinkedIn source at most",

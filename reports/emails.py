@@ -16,6 +16,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from integrations.mailer import MailError, mailer_configured, send_email
 from integrations.models import LinkedInAccount
+from outreach.branding import brand_for
 from outreach.models import Client
 
 from . import selectors
@@ -164,7 +165,12 @@ def unsubscribe_url(client: Client, email: str) -> str:
 
 
 def render_weekly(content: WeeklyContent, recipient: str) -> tuple[str, str]:
-    context = {"c": content, "unsubscribe_url": unsubscribe_url(content.client, recipient), "recipient": recipient}
+    context = {
+        "c": content,
+        "unsubscribe_url": unsubscribe_url(content.client, recipient),
+        "recipient": recipient,
+        "brand": brand_for(content.client),
+    }
     return (
         render_to_string("emails/weekly_report.html", context),
         render_to_string("emails/weekly_report.txt", context),
@@ -365,7 +371,13 @@ def deliver_reply_digest(client: Client, *, now: dt.datetime | None = None) -> R
         if len(items) == 1
         else f"{client.name}: {len(items)}{'+' if more else ''} new replies"
     )
-    context = {"client": client, "items": items, "more": more, "inbox_url": base + reverse("inbox:list")}
+    context = {
+        "client": client,
+        "items": items,
+        "more": more,
+        "inbox_url": base + reverse("inbox:list"),
+        "brand": brand_for(client),
+    }
 
     def render(recipient):
         return (

@@ -64,6 +64,9 @@ def data(campaign, account, sandbox):
     from inbox.services import label_save, saved_reply_save
 
     label_save(client=campaign.client, name="Hot")
+    from outreach.models import Brand
+
+    Brand.objects.create(name="Northwind Growth")
     saved_reply_save(client=campaign.client, name="Pricing", text="Hi {first_name|there}, our pricing is attached.")
     from reports.models import ReportDelivery, ReportOptOut
 
