@@ -485,21 +485,27 @@ def stored_specs(campaign: Campaign) -> list[NodeSpec]:
 # --- Ready-made shapes ---------------------------------------------------------------------------
 
 
-def _shape_branching(days: int) -> list[NodeSpec]:
-    def node(key, parent, branch="next", **fields):
-        return NodeSpec(key=key, parent=parent, branch=branch, fields=fields)
+def node(key: str, parent: str | None = None, branch: str = Step.Branch.NEXT, **fields) -> NodeSpec:
+    """A spec in one line: node("2", "1", "yes", action="message", template="…")."""
+    fields.setdefault("template", "")
+    return NodeSpec(key=key, parent=parent, branch=branch, fields=fields)
 
+
+THANKS = "Thanks for connecting, {first_name|there}!"
+
+
+def _invite_then_branch(parent: str | None, days: int, **invite) -> list[NodeSpec]:
+    """An invitation, then "accepted within `days` working days?" with a first message on its yes path."""
     return [
-        node("invite", None, action=A.INVITE, label="Invitation", template=""),
+        node("invite", parent, action=A.INVITE, label="Invitation", **invite),
         node("accepted", "invite", action=A.CONDITION, condition=C.ACCEPTED, within_days=days, label="Accepted?"),
-        node(
-            "message1",
-            "accepted",
-            "yes",
-            action=A.MESSAGE,
-            label="Message 1",
-            template="Thanks for connecting, {first_name|there}!",
-        ),
+        node("message1", "accepted", "yes", action=A.MESSAGE, label="Message 1", template=THANKS),
+    ]
+
+
+def _shape_branching(days: int) -> list[NodeSpec]:
+    return [
+        *_invite_then_branch(None, days),
         node("wait", "message1", action=A.WAIT, label="Wait 3 days", delay_days=3),
         node(
             "message2",
@@ -525,42 +531,19 @@ def _shape_linear() -> list[NodeSpec]:
     return linear_specs(
         [
             {"position": 1, "action": A.INVITE, "label": "Invitation", "template": ""},
-            {
-                "position": 2,
-                "action": A.MESSAGE,
-                "label": "Message 1",
-                "delay_days": 1,
-                "template": "Thanks for connecting, {first_name|there}!",
-            },
-            {
-                "position": 3,
-                "action": A.MESSAGE,
-                "label": "Message 2",
-                "delay_days": 3,
-                "template": "Hi {first_name|there}, did you have a chance to look at this?",
-            },
+            {"position": 2, "action": A.MESSAGE, "label": "Message 1", "delay_days": 1, "template": THANKS},
+            {"position": 3, "action": A.MESSAGE, "label": "Message 2", "delay_days": 3,
+             "template": "Hi {first_name|there}, did you have a chance to look at this?"},
         ]
-    )
+    )  # fmt: skip
 
 
 def _shape_warm_up(days: int) -> list[NodeSpec]:
-    def node(key, parent, branch="next", **fields):
-        return NodeSpec(key=key, parent=parent, branch=branch, fields=fields)
-
     return [
         node("visit", None, action=A.VISIT, label="Visit"),
         node("follow", "visit", action=A.FOLLOW, label="Follow", delay_days=1),
         node("like", "follow", action=A.LIKE, label="Like latest post", delay_days=1),
-        node("invite", "like", action=A.INVITE, label="Invitation", delay_days=1, template=""),
-        node("accepted", "invite", action=A.CONDITION, condition=C.ACCEPTED, within_days=days, label="Accepted?"),
-        node(
-            "message1",
-            "accepted",
-            "yes",
-            action=A.MESSAGE,
-            label="Message 1",
-            template="Thanks for connecting, {first_name|there}!",
-        ),
+        *_invite_then_branch("like", days, delay_days=1),
         node("withdraw", "accepted", "no", action=A.WITHDRAW, label="Withdraw invitation"),
     ]
 

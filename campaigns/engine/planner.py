@@ -194,13 +194,6 @@ def _window_end(step: Step, lead: Lead, calendar: WorkCalendar, now: dt.datetime
     return calendar.add_working_days(now, step.within_days or 0)
 
 
-class _Move:
-    """Where a lead's walk through conditions and waits ended."""
-
-    def __init__(self, step: Step | None, due: dt.datetime | None = None, done: Step | None = None):
-        self.step, self.due, self.done = step, due, done
-
-
 def _walk(lead: Lead, step: Step | None, sequence: Sequence, calendar: WorkCalendar, now: dt.datetime):
     """Pass the conditions and waits that can be decided now. Returns (node to act on or park at, due, last node
     done, condition_until): due None means act now; a node None means the sequence is over."""
@@ -209,17 +202,8 @@ def _walk(lead: Lead, step: Step | None, sequence: Sequence, calendar: WorkCalen
         if step is None or step.sends:
             return step, None, done, None
         if step.action == Step.Action.WAIT:
-            child = sequence.child(step)
-            done = step
-            if child is None:
-                return None, None, done, None
-            due = calendar.add_working_days(now, child.delay_days, child.delay_hours)
-            if due > now:
-                return child, due, done, None
-            step = child
-            continue
-        # A condition.
-        if _condition_holds(step, lead):
+            branch = Step.Branch.NEXT  # the wait itself was the delay before this moment
+        elif _condition_holds(step, lead):
             branch = Step.Branch.YES
         elif step.condition in Step.WINDOW_CONDITIONS:
             until = lead.condition_until if lead.step_id == step.pk and lead.condition_until else None

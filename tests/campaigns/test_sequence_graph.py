@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from campaigns.engine import planner, sender
 from campaigns.models import Campaign, OutboundAction, Step
-from campaigns.sequence import SEQUENCE, NodeSpec, lead_waiting, sequence_apply_shape, sequence_problems
+from campaigns.sequence import SEQUENCE, lead_waiting, node, sequence_apply_shape, sequence_problems
 from integrations.models import RateUsage
 from integrations.unipile import NotSupported
 from leads.models import Event, Lead
@@ -23,11 +23,6 @@ PARIS = ZoneInfo("Europe/Paris")
 WEDNESDAY_10 = dt.datetime(2026, 11, 18, 10, 0, tzinfo=PARIS)
 
 pytestmark = pytest.mark.django_db
-
-
-def node(key, parent=None, branch="next", **fields):
-    fields.setdefault("template", "")
-    return NodeSpec(key=key, parent=parent, branch=branch, fields=fields)
 
 
 def problems_of(kind, *specs):

@@ -95,32 +95,36 @@ class Command(BaseCommand):
         )
         if created:
             campaign.senders.set(accounts)
-            from campaigns.sequence import NodeSpec, sequence_replace
+            from campaigns.sequence import node, sequence_replace
 
             invite, message1, _visit, message2 = STEPS
-
-            def node(key, parent, branch, action, template="", template_b="", **more):
-                fields = {"action": action, "template": template, "template_b": template_b, **more}
-                return NodeSpec(key=key, parent=parent, branch=branch, fields=fields)
 
             # Invite; if accepted within 2 days: message, visit, message; else: withdraw, follow, InMail.
             sequence_replace(
                 campaign=campaign,
                 specs=[
-                    node("1", None, "next", "invite", invite[2], label="Invitation"),
-                    node("2", "1", "next", "condition", condition="accepted", within_days=2, label="Accepted?"),
-                    node("3", "2", "yes", "message", message1[2], message1[3], label="Thanks for connecting"),
-                    node("4", "3", "next", "visit", label="Visit"),
-                    node("5", "4", "next", "message", message2[2], label="Case study"),
-                    node("6", "2", "no", "withdraw", label="Withdraw invitation"),
-                    node("7", "6", "next", "follow", label="Follow"),
+                    node("1", None, action="invite", template=invite[2], label="Invitation"),
+                    node("2", "1", action="condition", condition="accepted", within_days=2, label="Accepted?"),
+                    node(
+                        "3",
+                        "2",
+                        "yes",
+                        action="message",
+                        template=message1[2],
+                        template_b=message1[3],
+                        label="Thanks for connecting",
+                    ),
+                    node("4", "3", action="visit", label="Visit"),
+                    node("5", "4", action="message", template=message2[2], label="Case study"),
+                    node("6", "2", "no", action="withdraw", label="Withdraw invitation"),
+                    node("7", "6", action="follow", label="Follow"),
                     node(
                         "8",
                         "7",
-                        "next",
-                        "inmail",
-                        "Hi {first_name|there}, my invitation may have got lost: could I tell you about {company|it}?",
+                        action="inmail",
                         label="InMail",
+                        template="Hi {first_name|there}, my invitation may have got lost: could I tell you about "
+                        "{company|it}?",
                     ),
                 ],
             )
