@@ -204,7 +204,7 @@ LEAD_IMPORT_MAX_BYTES = env_int("LEAD_IMPORT_MAX_BYTES", 200 * 1024 * 1024, mini
 
 # Members of a client log in at the product's own door; the admin keeps its own login for staff.
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "inbox:list"
+LOGIN_REDIRECT_URL = "portal:home"  # the client's home; the inbox and reports are in its header
 LOGOUT_REDIRECT_URL = "login"
 EMAIL_BACKEND = "integrations.mailer.MailerEmailBackend"
 DEFAULT_FROM_EMAIL = env.str("REPORTS_FROM_EMAIL", default="Outreach <reports@localhost>")

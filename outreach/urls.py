@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("outreach.api.urls")),
     path("inbox/", include("inbox.urls")),
     path("reports/", include("reports.urls")),
+    path("portal/", include("reports.portal_urls")),
     path("webhooks/unipile/<str:source>/", unipile_webhook, name="unipile-webhook"),
     path("webhooks/hosted-auth/", hosted_auth_notify, name="hosted-auth-notify"),
     path("connect/done/", connect_done, name="connect-done"),

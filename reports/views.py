@@ -1,11 +1,13 @@
 """/reports/: per client and campaign, over a date range in the client's timezone; every table exports as CSV."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
@@ -25,9 +27,30 @@ MAX_DAYS = 366
 EXPORTS = ("daily", "campaigns", "steps", "accounts", "funnel")
 
 
+PRESETS = {"this_week": "This week", "last_week": "Last week", "30": "30 days", "90": "90 days"}
+
+
+def _preset(name: str, zone) -> Period | None:
+    today = timezone.localtime(timezone.now(), ZoneInfo(str(zone))).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    if name == "this_week":
+        return Period(monday, today, ZoneInfo(str(zone)))
+    if name == "last_week":
+        return Period(monday - dt.timedelta(days=7), monday - dt.timedelta(days=1), ZoneInfo(str(zone)))
+    if name in ("30", "90"):
+        return selectors.last_days(zone, int(name))
+    return None
+
+
 def _period(request, zone) -> tuple[Period, list[str]]:
     default = selectors.last_days(zone, 30)
     errors = []
+    if preset := request.GET.get("preset"):
+        chosen = _preset(preset, zone)
+        if chosen is not None:
+            return chosen, errors
+        errors.append(f"{preset!r} is not a range (this_week, last_week, 30 or 90); showing the last 30 days.")
+        return default, errors
     first = _date(request.GET.get("from")) if request.GET.get("from") else default.first
     last = _date(request.GET.get("to")) if request.GET.get("to") else default.last
     if first is None or last is None:
@@ -109,6 +132,7 @@ def index(request):
         "campaign_rows": [(c, by_campaign.get(c.pk)) for c in campaigns if c.pk in by_campaign],
         "steps": selectors.step_variants(events, period),
         "corrections": selectors.class_corrections(client, period, campaign),
+        "presets": list(PRESETS.items()),
         "utilization": _with_results(
             selectors.account_utilization(accounts, period), selectors.summaries_by(events, period, "account")
         ),

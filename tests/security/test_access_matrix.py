@@ -191,6 +191,9 @@ def page_cases(cast):
         # Back to the list with the refusal (nothing ticked); who may label what: tests/inbox/test_triage.py.
         ("post", "inbox:bulk-label"): ("/inbox/bulk-label", {role: 302 for role in everyone}),
         ("get", "reports:index"): ("/reports/", everyone),
+        # The portal: a member's home (their clients only; none: the empty state), and a campaign's leads.
+        ("get", "portal:home"): ("/portal/", everyone),
+        ("get", "portal:leads"): (f"/portal/leads/?campaign={a.campaign.pk}", of_a),
         # Without any membership the page is its empty state; a member of another client gets a 404.
         ("get", "reports:index?client"): (f"/reports/?client={a.client.pk}", {**of_a, "staff_no_perms": 200}),
         ("get", "password_change"): ("/password/change/", everyone),
@@ -200,7 +203,8 @@ def page_cases(cast):
 
 PAGE_CASES = [
     ("get", "inbox:list"), ("get", "inbox:poll"), ("get", "inbox:conversation"), ("post", "inbox:reply"),
-    ("post", "inbox:act"), ("post", "inbox:bulk-label"), ("get", "reports:index"), ("get", "reports:index?client"), ("get", "password_change"),
+    ("post", "inbox:act"), ("post", "inbox:bulk-label"), ("get", "reports:index"), ("get", "portal:home"),
+    ("get", "portal:leads"), ("get", "reports:index?client"), ("get", "password_change"),
     ("get", "password_change_done"),
 ]  # fmt: skip
 

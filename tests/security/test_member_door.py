@@ -23,7 +23,7 @@ def test_a_member_logs_in_at_the_products_door_and_not_at_the_admins(client, mem
     admin_login = client.post(reverse("admin:login"), {"username": "ann", "password": "a-long-pass-123"})
     assert admin_login.status_code == 200  # refused: not staff
     response = client.post(reverse("login"), {"username": "ann", "password": "a-long-pass-123"})
-    assert response.status_code == 302 and response["Location"] == reverse("inbox:list")
+    assert response.status_code == 302 and response["Location"] == reverse("portal:home")  # the client's home
     assert client.get(reverse("inbox:list")).status_code == 200
     assert client.get(reverse("reports:index")).status_code == 200
     assert client.get(reverse("admin:index")).status_code == 302  # still not the admin
