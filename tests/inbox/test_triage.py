@@ -35,6 +35,8 @@ def test_a_label_goes_on_the_conversation_and_its_lead_and_is_a_facet(client, wo
     assert "Label Hot added." in done.content.decode()
     assert list(world["mine"].labels.all()) == [world["hot"]]
     assert list(world["mine"].lead.labels.all()) == [world["hot"]]
+    card = client.get(f"/inbox/{world['mine'].pk}/").content.decode()
+    assert '<dt>Labels</dt><dd><span class="chip lead-label"' in card  # the lead card shows the lead's labels
     page = client.get("/inbox/").content.decode()
     assert "<h4>Labels</h4>" in page and "Hot" in page and "Unread, by class" in page
     filtered = client.get(f"/inbox/?status=open&label={world['hot'].pk}").content.decode()
