@@ -380,3 +380,26 @@ def test_a_429_starts_a_burst_for_that_account(sandbox):
     with pytest.raises(engine.ProviderError) as refused:  # within the burst, whatever the dice say
         engine.inject_faults(SandboxSettings.load(), random.Random(1), account)
     assert refused.value.status == 429 and SandboxRateLimit.objects.filter(account=account).count() == 2
+
+
+def test_engagement_calls_follow_like_and_endorse(sandbox_client):
+    """The client's engagement calls against the sandbox's reading of them (UNIPILE.md "Engagement actions"):
+    recorded once however often they are made; an unknown post is "not supported", not an error loop."""
+    from integrations.sandbox.models import SandboxEngagement, SandboxMember
+    from integrations.unipile import NotSupported
+
+    profile = sandbox_client.get_profile(account_id="acc-sandbox", identifier="ann-lee")
+    member = SandboxMember.objects.get(provider_id=profile.provider_id)
+    sandbox_client.follow(account_id="acc-sandbox", provider_id=profile.provider_id)
+    sandbox_client.follow(account_id="acc-sandbox", provider_id=profile.provider_id)
+    post = sandbox_client.latest_post(account_id="acc-sandbox", identifier=profile.provider_id)
+    if post is not None:  # one member in five has not posted
+        sandbox_client.react_to_post(account_id="acc-sandbox", post_id=post)
+    skill = sandbox_client.endorsable_skill(account_id="acc-sandbox", identifier=profile.provider_id)
+    sandbox_client.endorse(account_id="acc-sandbox", provider_id=profile.provider_id, skill=skill)
+    kinds = sorted(SandboxEngagement.objects.filter(member=member).values_list("kind", flat=True))
+    assert kinds == sorted(["follow", "endorse", *(["like"] if post else [])])
+    again = sandbox_client.endorsable_skill(account_id="acc-sandbox", identifier=profile.provider_id)
+    assert again is None or again.endorsement_id != skill.endorsement_id  # an endorsed skill is not offered again
+    with pytest.raises(NotSupported):
+        sandbox_client.react_to_post(account_id="acc-sandbox", post_id="not-a-post")
