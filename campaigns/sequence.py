@@ -571,10 +571,6 @@ def sequence_apply_shape(*, campaign: Campaign, shape: str) -> list[Step]:
 # --- Why a lead waits ----------------------------------------------------------------------------
 
 
-def _days_left(calendar, now: dt.datetime, until: dt.datetime) -> int:
-    return calendar.working_days_between(now, until)
-
-
 def lead_waiting(lead: Lead, *, now: dt.datetime | None = None) -> str:
     """What the lead waits for, naming its step (and its condition's window)."""
     from .engine.calendar import WorkCalendar
@@ -592,7 +588,7 @@ def lead_waiting(lead: Lead, *, now: dt.datetime | None = None) -> str:
         if lead.condition_until is None:
             return f"at {name}: checked on the next planner run"
         calendar = WorkCalendar.for_campaign(lead.campaign)
-        left = _days_left(calendar, now, lead.condition_until)
+        left = calendar.working_days_between(now, lead.condition_until)
         what = "acceptance" if step.condition == C.ACCEPTED else "a reply"
         return (
             f"at {name}: waiting up to {step.within_days} working days for {what}: {left} left "

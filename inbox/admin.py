@@ -5,7 +5,7 @@ from django.db import models
 from outreach.admin_utils import ClientScopedAdminMixin, ReadOnlyAdminMixin
 
 from .models import Conversation, Label, Message, Participant, SavedReply
-from .services import TriageRefused, label_check, saved_reply_problems
+from .services import TriageRefused, label_check, saved_reply_check
 
 
 class MessageInline(admin.TabularInline):
@@ -99,7 +99,7 @@ class LabelAdmin(ClientScopedAdminMixin, admin.ModelAdmin):
 
 
 class SavedReplyForm(forms.ModelForm):
-    """The same checks as step templates (syntax, unknown variables) and LinkedIn's length, as the service."""
+    """The service's checks: a name of its own, and a text checked like step templates and LinkedIn's length."""
 
     class Meta:
         model = SavedReply
@@ -114,13 +114,12 @@ class SavedReplyForm(forms.ModelForm):
         data = super().clean()
         if self.errors:
             return data
-        taken = SavedReply.objects.filter(client=data["client"], name__iexact=data["name"].strip())
-        if self.instance.pk:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            self.add_error("name", f"{data['client']} already has a saved reply named {data['name']!r}.")
-        for problem in saved_reply_problems(data.get("text", "")):
-            self.add_error("text", problem)
+        try:
+            saved_reply_check(
+                client=data["client"], name=data.get("name", ""), text=data.get("text", ""), saved=self.instance
+            )
+        except TriageRefused as exc:
+            self.add_error(exc.field, str(exc))
         return data
 
 

@@ -519,7 +519,8 @@ def saved_reply_problems(text: str) -> list[str]:
     return problems
 
 
-def saved_reply_save(*, client, name: str, text: str, saved: SavedReply | None = None) -> SavedReply:
+def saved_reply_check(*, client, name: str, text: str, saved: SavedReply | None = None) -> None:
+    """A name of its own in the client, and a text that passes saved_reply_problems (the admin's form calls this)."""
     name = (name or "").strip()
     if not name:
         raise TriageRefused("name", "A saved reply needs a name.")
@@ -530,8 +531,12 @@ def saved_reply_save(*, client, name: str, text: str, saved: SavedReply | None =
         raise TriageRefused("name", f"{client} already has a saved reply named {name!r}.")
     if problems := saved_reply_problems(text):
         raise TriageRefused("text", " ".join(problems))
+
+
+def saved_reply_save(*, client, name: str, text: str, saved: SavedReply | None = None) -> SavedReply:
+    saved_reply_check(client=client, name=name, text=text, saved=saved)
     saved = saved or SavedReply(client=client)
-    saved.name, saved.text = name, text
+    saved.name, saved.text = name.strip(), text
     saved.save()
     return saved
 

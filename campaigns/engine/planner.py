@@ -190,10 +190,6 @@ def _condition_holds(step: Step, lead: Lead) -> bool:
     return False  # replied: a reply stops the lead before the planner sees it again
 
 
-def _window_end(step: Step, lead: Lead, calendar: WorkCalendar, now: dt.datetime) -> dt.datetime:
-    return calendar.add_working_days(now, step.within_days or 0)
-
-
 def _walk(lead: Lead, step: Step | None, sequence: Sequence, calendar: WorkCalendar, now: dt.datetime):
     """Pass the conditions and waits that can be decided now. Returns (node to act on or park at, due, last node
     done, condition_until): due None means act now; a node None means the sequence is over."""
@@ -208,7 +204,7 @@ def _walk(lead: Lead, step: Step | None, sequence: Sequence, calendar: WorkCalen
         elif step.condition in Step.WINDOW_CONDITIONS:
             until = lead.condition_until if lead.step_id == step.pk and lead.condition_until else None
             if until is None:
-                until = _window_end(step, lead, calendar, now)
+                until = calendar.add_working_days(now, step.within_days or 0)
             if until > now:
                 return step, until, done, until  # wait at the condition until its window ends
             branch = Step.Branch.NO
