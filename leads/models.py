@@ -205,6 +205,10 @@ class Event(models.Model):
     occurred_at = models.DateTimeField(default=timezone.now)
     data = models.JSONField(default=dict, blank=True)
     external_id = models.CharField(max_length=200, blank=True)
+    # The sequence step (its number) and A/B variant the event belongs to, as columns: reports group by them
+    # without reading the JSON. A reply carries the step it answers (the last one sent before it).
+    step = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    variant = models.CharField(max_length=1, blank=True, editable=False)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -232,9 +236,121 @@ class Event(models.Model):
         return f"{self.get_type_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
+        if not self._state.adding:
+            super().save(*args, **kwargs)
+            return
         if self.campaign_id is None and self.lead_id is not None:
             self.campaign_id = self.lead.campaign_id
-        super().save(*args, **kwargs)
+        from .funnel import record_event  # the rollups are kept with the event, in its transaction
+
+        record_event(self, lambda: super(Event, self).save(*args, **kwargs))
+
+
+class LeadFunnel(models.Model):
+    """A lead's way through one campaign: when it first reached each stage. Kept up to date with the events, in
+    their transaction (leads.funnel); `manage.py rebuild_funnels` recounts it from the event log."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="funnels")
+    # (campaign, lead) and funnel_by_account index these two: no single-column index of their own to keep up.
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+", db_index=False)
+    # The sender of the lead's first outreach: per-account results count the lead there.
+    account = models.ForeignKey(
+        "integrations.LinkedInAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    invited_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    outreach_at = models.DateTimeField(null=True, blank=True, help_text="First invitation, message or InMail.")
+    messaged_at = models.DateTimeField(null=True, blank=True, help_text="First message or InMail.")
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "lead"], name="funnel_unique_campaign_lead")]
+        indexes = [
+            # Time to acceptance and to reply: the leads whose stage falls in a range, with the start beside it.
+            models.Index(fields=["campaign", "accepted_at"], include=["invited_at"], name="funnel_accepted"),
+            models.Index(fields=["campaign", "replied_at"], include=["outreach_at"], name="funnel_replied"),
+            models.Index(
+                fields=["account"],
+                include=["campaign", "invited_at", "accepted_at", "replied_at"],
+                condition=Q(account__isnull=False),
+                name="funnel_by_account",
+            ),
+        ]
+
+    def __str__(self):
+        return f"funnel of lead {self.lead_id} in campaign {self.campaign_id}"
+
+
+FUNNEL_COUNTERS = ("invitations", "acceptances", "messages", "replies", "invited", "accepted", "messaged", "replied")
+STEP_COUNTERS = ("sent", "leads", "replies", "replied")
+
+
+class ActivityCounts(models.Model):
+    """Counts per campaign and quarter hour (every timezone's midnight falls on one), written as deltas with
+    each event and summed into one row per key by leads.funnel.compact: reports sum a few thousand rows
+    instead of counting millions of events."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+", db_index=False)
+    slot = models.DateTimeField()
+    compacted = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"counts of campaign {self.campaign_id} at {self.slot:%Y-%m-%d %H:%M}"
+
+
+class FunnelActivity(ActivityCounts):
+    """Per campaign and quarter hour: events (invitations, acceptances, messages with InMails, replies) and leads
+    reaching a stage for the first time (LeadFunnel's times)."""
+
+    invitations = models.IntegerField(default=0)
+    acceptances = models.IntegerField(default=0)
+    messages = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
+    invited = models.IntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    messaged = models.IntegerField(default=0)
+    replied = models.IntegerField(default=0)
+
+    COUNTERS = FUNNEL_COUNTERS
+    KEY = ("campaign_id", "slot")
+
+    class Meta:
+        indexes = [
+            # Covering: a range of a client's slots is summed from the index alone.
+            models.Index(fields=["campaign", "slot"], include=FUNNEL_COUNTERS, name="funnel_activity_slot"),
+            models.Index(fields=["campaign", "slot"], condition=Q(compacted=False), name="funnel_activity_deltas"),
+        ]
+
+
+class StepActivity(ActivityCounts):
+    """Per campaign, step, variant and quarter hour: sends, leads sent the step for the first time, replies
+    answering it and leads whose first reply to it that was."""
+
+    step = models.PositiveSmallIntegerField()
+    variant = models.CharField(max_length=1, blank=True)
+    sent = models.IntegerField(default=0)
+    leads = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
+    replied = models.IntegerField(default=0)
+
+    COUNTERS = STEP_COUNTERS
+    KEY = ("campaign_id", "slot", "step", "variant")
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["campaign", "slot"], include=("step", "variant", *STEP_COUNTERS), name="step_activity_slot"
+            ),
+            models.Index(fields=["campaign", "slot"], condition=Q(compacted=False), name="step_activity_deltas"),
+        ]
 
 
 class DoNotContact(models.Model):

@@ -499,6 +499,7 @@ OUTREACH_PERIODIC_TASKS = {
     "reports: weekly reports due": ("reports.tasks.send_weekly_reports", 3600),
     "reports: reply notification digests": ("reports.tasks.send_reply_digests", 60),
     "outreach: purge expired idempotency keys": ("outreach.tasks.purge_idempotency_keys", 3600),
+    "leads: fold the reports' counts": ("leads.tasks.compact_funnels", 60),
 }
 # What an operator runs by hand in place of each periodic job (`manage.py <command> --once`).
 OUTREACH_PERIODIC_COMMANDS = {
@@ -518,6 +519,7 @@ OUTREACH_PERIODIC_COMMANDS = {
     "reports.tasks.send_weekly_reports": "send_weekly_reports",
     "reports.tasks.send_reply_digests": "send_reply_digests",
     "outreach.tasks.purge_idempotency_keys": "purge_idempotency_keys",
+    "leads.tasks.compact_funnels": "compact_funnels",
     "integrations.sandbox.tasks.sandbox_tick": "sandbox_tick",
 }
 if UNIPILE_SANDBOX:

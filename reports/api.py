@@ -164,7 +164,7 @@ class CampaignSummaryView(ReportView):
     def get(self, request, pk):
         campaign = self.get_object(Campaign, "client_id", pk)
         period = period_of(request, campaign.client.timezone)
-        events = selectors.campaign_events(campaign)
+        scope = selectors.campaign_scope(campaign)
         return Response(
             {
                 "campaign": str(campaign.pk),
@@ -172,8 +172,8 @@ class CampaignSummaryView(ReportView):
                 "timezone": str(campaign.client.timezone),
                 "from": period.first,
                 "to": period.last,
-                "summary": selectors.summary(events, period).as_dict(),
-                "steps": selectors.step_variants(events, period),
+                "summary": selectors.summary(scope, period).as_dict(),
+                "steps": selectors.step_variants(scope, period),
             }
         )
 
@@ -183,7 +183,7 @@ class CampaignTimeseriesView(ReportView):
     def get(self, request, pk):
         campaign = self.get_object(Campaign, "client_id", pk)
         period = period_of(request, campaign.client.timezone)
-        days = selectors.daily_series(selectors.campaign_events(campaign), period)
+        days = selectors.daily_series(selectors.campaign_scope(campaign), period)
         return Response({"campaign": str(campaign.pk), "timezone": str(campaign.client.timezone), "days": days})
 
 
@@ -210,14 +210,14 @@ class ClientSummaryView(ReportView):
     def get(self, request, pk):
         client = self.get_object(Client, "pk", pk)
         period = period_of(request, client.timezone)
-        events = selectors.client_events(client)
-        by_campaign = selectors.summaries_by(events, period, "campaign")
+        scope = selectors.client_scope(client)
+        by_campaign = selectors.summaries_by_campaign(scope, period)
         names = dict(Campaign.objects.filter(pk__in=list(by_campaign)).values_list("pk", "name"))
         return Response(
             {
                 "client": str(client.pk),
                 "timezone": str(client.timezone),
-                "summary": selectors.summary(events, period).as_dict(),
+                "summary": selectors.summary(scope, period).as_dict(),
                 "campaigns": [
                     {"campaign": str(pk), "name": names.get(pk, ""), "summary": s.as_dict()}
                     for pk, s in by_campaign.items()

@@ -94,9 +94,9 @@ class WeeklyContent:
 def weekly_content(client: Client, week: str) -> WeeklyContent:
     period = week_period(week, client.timezone)
     before = period.previous()
-    events = selectors.client_events(client)
-    now_by = selectors.summaries_by(events, period, "campaign")
-    before_by = selectors.summaries_by(events, before, "campaign")
+    scope = selectors.client_scope(client)
+    now_by = selectors.summaries_by_campaign(scope, period)
+    before_by = selectors.summaries_by_campaign(scope, before)
     names = dict(Campaign.objects.filter(client=client).values_list("pk", "name"))
     peak = max((s.invited + s.messages_sent for s in now_by.values()), default=0) or 1
     rows = []
@@ -119,7 +119,7 @@ def weekly_content(client: Client, week: str) -> WeeklyContent:
                 "bar": round(100 * (s.invited + s.messages_sent) / peak),
             }
         )
-    total_now, total_before = selectors.summary(events, period), selectors.summary(events, before)
+    total_now, total_before = selectors.summary(scope, period), selectors.summary(scope, before)
     totals = {
         "invited": total_now.invited,
         "invited_change": _change(total_now.invited, total_before.invited),
@@ -130,7 +130,7 @@ def weekly_content(client: Client, week: str) -> WeeklyContent:
         "acceptance_rate": total_now.acceptance_rate,
         "reply_rate": total_now.reply_rate_invited,
     }
-    steps = [row for row in selectors.step_variants(events, period) if row["replied"]]
+    steps = [row for row in selectors.step_variants(scope, period) if row["replied"]]
     steps.sort(key=lambda row: (-row["replied"], row["step"] or 0))
     accounts = LinkedInAccount.objects.filter(client=client)
     health = []

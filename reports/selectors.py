@@ -1,18 +1,19 @@
-"""Analytics, computed in the database from the Event log.
+"""Analytics, read from the rollups that leads.funnel keeps with the event log.
 
-Every figure is one GROUP BY (or a handful of indexed queries) over events filtered by campaign,
-client or account and a time range; nothing loops over leads or days in Python. Date ranges are
-whole days in the client's timezone, end day included.
+Date ranges are whole days in the client's timezone, end day included. Counts come from FunnelActivity and
+StepActivity (a few rows per campaign and quarter hour, whatever the number of events); who reached what, and
+how long it took, from LeadFunnel (one row per lead and campaign). Nothing loops over leads or days in Python.
 
-Definitions (a lead counts once per figure, whatever the number of its events in the range):
-- invited: leads with an invitation sent; accepted: leads whose invitation was accepted;
-  acceptance rate = accepted / invited.
-- messaged: leads sent a message or InMail; messages sent counts the messages themselves.
-- replied: leads who replied; reply rate per invited = replied / invited, per connected =
-  replied / accepted.
-- time to acceptance: from a lead's first invitation to its first acceptance; time to first reply:
-  from a lead's first outreach (invitation, message or InMail) to its first reply. Median and p90
-  are nearest-rank percentiles over the leads whose acceptance (reply) falls in the range.
+Definitions (a lead counts once per campaign and figure):
+- invitations sent, messages sent (InMails included), replies: the events in the range;
+- invited, accepted, messaged, replied: the leads whose first invitation (acceptance, message or InMail, reply)
+  in the campaign falls in the range; acceptance rate = accepted / invited; reply rate per invited =
+  replied / invited, per connected = replied / accepted;
+- time to acceptance: from a lead's first invitation to its first acceptance; time to first reply: from its first
+  outreach (invitation, message or InMail) to its first reply. Median and p90 are nearest-rank percentiles over the
+  leads whose acceptance (reply) falls in the range;
+- per step and variant: the sends, the leads sent it for the first time in the range, the replies that answer it
+  (a reply answers the last step sent to the lead before it) and the leads whose first reply to it is in the range.
 """
 
 import datetime as dt
@@ -22,32 +23,12 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import (
-    Aggregate,
-    Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    Min,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    TextField,
-    Value,
-)
-from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce, Concat, TruncDate
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 
 from campaigns.models import Campaign, Step
 from integrations.models import ActionKind, LinkedInAccount, RateUsage
-from leads.models import FUNNEL_EVENT_TYPES, Event, EventType
-
-E = EventType
-OUTREACH_TYPES = [E.INVITE_SENT, E.MESSAGE_SENT, E.INMAIL_SENT]
-MESSAGE_TYPES = [E.MESSAGE_SENT, E.INMAIL_SENT]
-SERIES_TYPES = FUNNEL_EVENT_TYPES
+from leads.models import FunnelActivity, LeadFunnel, StepActivity
 
 
 @dataclass(frozen=True)
@@ -127,307 +108,166 @@ class Summary:
         }
 
 
-# COUNT(type), not COUNT(id): the columns read are all in the covering indexes, so the table is never read.
-COUNTS = {
-    "invitations_sent": Count("type", filter=Q(type=E.INVITE_SENT)),
-    "invited": Count("lead", filter=Q(type=E.INVITE_SENT), distinct=True),
-    "accepted": Count("lead", filter=Q(type=E.INVITE_ACCEPTED), distinct=True),
-    "messages_sent": Count("type", filter=Q(type__in=MESSAGE_TYPES)),
-    "messaged": Count("lead", filter=Q(type__in=MESSAGE_TYPES), distinct=True),
-    "replies": Count("type", filter=Q(type=E.REPLY_RECEIVED)),
-    "replied": Count("lead", filter=Q(type=E.REPLY_RECEIVED), distinct=True),
+def campaign_scope(campaign) -> list[int]:
+    return [campaign.pk]
+
+
+def client_scope(client) -> list[int]:
+    return list(Campaign.objects.filter(client=client).values_list("pk", flat=True))
+
+
+def _activity(model, campaigns: list[int], period: Period) -> QuerySet:
+    # Quarter-hour slots: every timezone's midnight is the start of one, so [start, end) takes whole days exactly.
+    return model.objects.filter(campaign_id__in=campaigns, slot__gte=period.start, slot__lt=period.end)
+
+
+FUNNEL_SUMS = {
+    "invitations_sent": Sum("invitations"),
+    "invited": Sum("invited"),
+    "accepted": Sum("accepted"),
+    "messages_sent": Sum("messages"),
+    "messaged": Sum("messaged"),
+    "replies": Sum("replies"),
+    "replied": Sum("replied"),
 }
 
 
-def _in(events: QuerySet[Event], period: Period) -> QuerySet[Event]:
-    return events.filter(occurred_at__gte=period.start, occurred_at__lt=period.end)
-
-
 def _summary_from(row: dict) -> Summary:
-    summary = Summary(**{name: row.get(name) or 0 for name in COUNTS})
+    summary = Summary(**{name: row.get(name) or 0 for name in FUNNEL_SUMS})
     summary.acceptance_rate = _ratio(summary.accepted, summary.invited)
     summary.reply_rate_invited = _ratio(summary.replied, summary.invited)
     summary.reply_rate_connected = _ratio(summary.replied, summary.accepted)
     return summary
 
 
-def _percentiles(events: QuerySet[Event], period: Period, *, start_types, end_type) -> dict:
-    """Median and p90 hours from a lead's first start event to its first end event (the end in the period)."""
-    per_lead = (
-        events.filter(lead__isnull=False, type__in=[*start_types, end_type], occurred_at__lt=period.end)
-        .values("lead")
-        .annotate(
-            began=Min("occurred_at", filter=Q(type__in=start_types)),
-            ended=Min("occurred_at", filter=Q(type=end_type)),
-        )
-        .filter(began__isnull=False, ended__gte=period.start, ended__lt=period.end)
-        .filter(ended__gte=F("began"))
-        .annotate(took=ExpressionWrapper(F("ended") - F("began"), output_field=DurationField()))
-        .order_by("took", "lead")
-    )
-    count = per_lead.count()
-    if not count:
-        return {"median_hours": None, "p90_hours": None, "leads": 0}
-
-    def rank(p: float) -> float:
-        took = per_lead.values_list("took", flat=True)[max(0, math.ceil(p * count) - 1)]
-        return round(took.total_seconds() / 3600, 1)
-
-    return {"median_hours": rank(0.5), "p90_hours": rank(0.9), "leads": count}
-
-
-class PercentileDisc(Aggregate):
-    """PostgreSQL's nearest-rank percentile: the first value whose cumulative share reaches the fraction."""
-
-    function = "percentile_disc"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = DurationField()
-
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
-
-
 def _hours(value) -> float | None:
     return None if value is None else round(value.total_seconds() / 3600, 1)
 
 
-def _lead_counts(inside: Q | None = None) -> dict:
-    """A lead's invitations, acceptances, messages and replies (those matching `inside`, when given)."""
-    inside = inside or Q()
-    return {
-        "n_invites": Count("type", filter=inside & Q(type=E.INVITE_SENT)),
-        "n_accepts": Count("type", filter=inside & Q(type=E.INVITE_ACCEPTED)),
-        "n_messages": Count("type", filter=inside & Q(type__in=MESSAGE_TYPES)),
-        "n_replies": Count("type", filter=inside & Q(type=E.REPLY_RECEIVED)),
-    }
-
-
-def _summary_postgres(events: QuerySet[Event], period: Period) -> Summary:
-    """Every figure of the summary in one query: one pass over the campaign's events grouped by lead."""
-    start, end = period.start, period.end
-    inside = Q(occurred_at__gte=start)
-    per_lead = (
-        events.filter(lead__isnull=False, occurred_at__lt=end, type__in=FUNNEL_EVENT_TYPES)
-        .values("lead")
-        .annotate(
-            # COUNT(type), not COUNT(id): every column used is in the covering index; the scan never reads the table.
-            **_lead_counts(inside),
-            first_invite=Min("occurred_at", filter=Q(type=E.INVITE_SENT)),
-            first_outreach=Min("occurred_at", filter=Q(type__in=OUTREACH_TYPES)),
-            first_accept=Min("occurred_at", filter=Q(type=E.INVITE_ACCEPTED)),
-            first_reply=Min("occurred_at", filter=Q(type=E.REPLY_RECEIVED)),
+def _durations(campaigns: list[int], period: Period, began: str, ended: str) -> dict:
+    """Median and p90 hours from `began` to `ended` over the leads whose `ended` falls in the period."""
+    took = ExpressionWrapper(F(ended) - F(began), output_field=DurationField())
+    leads = (
+        LeadFunnel.objects.filter(
+            campaign_id__in=campaigns, **{f"{ended}__gte": period.start, f"{ended}__lt": period.end}
         )
-        .annotate(
-            to_accept=ExpressionWrapper(F("first_accept") - F("first_invite"), output_field=DurationField()),
-            to_reply=ExpressionWrapper(F("first_reply") - F("first_outreach"), output_field=DurationField()),
-        )
+        .filter(**{f"{began}__isnull": False, f"{ended}__gte": F(began)})
+        .annotate(took=took)
     )
-    zero = dt.timedelta(0)
-    accepted_inside = Q(first_accept__gte=start, to_accept__gte=zero)
-    replied_inside = Q(first_reply__gte=start, to_reply__gte=zero)
+    if connection.vendor == "postgresql":
+        return _durations_postgres(leads.values("took"))
+    count = leads.count()
+    if not count:
+        return {"median_hours": None, "p90_hours": None, "leads": 0}
+    ordered = leads.order_by("took", "pk").values_list("took", flat=True)
+
+    def rank(p: float) -> float:
+        return _hours(ordered[max(0, math.ceil(p * count) - 1)])
+
+    return {"median_hours": rank(0.5), "p90_hours": rank(0.9), "leads": count}
+
+
+def _durations_postgres(took: QuerySet) -> dict:
+    """Both percentiles (nearest rank: percentile_disc) out of one sort, in memory.
+
+    The durations come from Django's compiled query, its values bound as parameters: nothing is pasted in."""
+    try:
+        inner, params = took.query.sql_with_params()
+    except EmptyResultSet:  # no campaign to look at
+        return {"median_hours": None, "p90_hours": None, "leads": 0}
     with transaction.atomic(), connection.cursor() as cursor:
-        # Room to group a big campaign's leads in memory instead of sorting on disk (this transaction only).
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        row = _aggregate(per_lead, accepted_inside, replied_inside)
-    result = _summary_from(row)
-    result.time_to_acceptance = {
-        "median_hours": _hours(row["accept_p50"]),
-        "p90_hours": _hours(row["accept_p90"]),
-        "leads": row["accept_leads"],
-    }
-    result.time_to_reply = {
-        "median_hours": _hours(row["reply_p50"]),
-        "p90_hours": _hours(row["reply_p90"]),
-        "leads": row["reply_leads"],
-    }
+        cursor.execute("SET LOCAL work_mem = '64MB'")  # a client's 400,000 durations sort without touching disk
+        cursor.execute(
+            "SELECT COUNT(*), percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY took)"  # noqa: S608
+            f" FROM ({inner}) AS durations",
+            params,
+        )
+        count, ranks = cursor.fetchone()
+    p50, p90 = ranks or (None, None)
+    return {"median_hours": _hours(p50), "p90_hours": _hours(p90), "leads": count}
+
+
+def summary(campaigns: list[int], period: Period) -> Summary:
+    result = _summary_from(_activity(FunnelActivity, campaigns, period).aggregate(**FUNNEL_SUMS))
+    result.time_to_acceptance = _durations(campaigns, period, "invited_at", "accepted_at")
+    result.time_to_reply = _durations(campaigns, period, "outreach_at", "replied_at")
     return result
 
 
-def _aggregate(per_lead, accepted_inside: Q, replied_inside: Q) -> dict:
-    return per_lead.aggregate(
-        invitations_sent=Sum("n_invites"),
-        invited=Count("lead", filter=Q(n_invites__gt=0)),
-        accepted=Count("lead", filter=Q(n_accepts__gt=0)),
-        messages_sent=Sum("n_messages"),
-        messaged=Count("lead", filter=Q(n_messages__gt=0)),
-        replies=Sum("n_replies"),
-        replied=Count("lead", filter=Q(n_replies__gt=0)),
-        accept_leads=Count("lead", filter=accepted_inside),
-        accept_p50=PercentileDisc("to_accept", 0.5, filter=accepted_inside),
-        accept_p90=PercentileDisc("to_accept", 0.9, filter=accepted_inside),
-        reply_leads=Count("lead", filter=replied_inside),
-        reply_p50=PercentileDisc("to_reply", 0.5, filter=replied_inside),
-        reply_p90=PercentileDisc("to_reply", 0.9, filter=replied_inside),
-    )
+def summaries_by_campaign(campaigns: list[int], period: Period) -> dict[int, Summary]:
+    """One Summary per campaign with activity in the period (no percentiles), in one query."""
+    rows = _activity(FunnelActivity, campaigns, period).values("campaign_id").annotate(**FUNNEL_SUMS).order_by()
+    return {row["campaign_id"]: _summary_from(row) for row in rows if any(row[name] for name in FUNNEL_SUMS)}
 
 
-def summary(events: QuerySet[Event], period: Period) -> Summary:
-    if connection.vendor == "postgresql":
-        return _summary_postgres(events, period)
-    # Elsewhere: the counts in one query, each percentile by ordering the per-lead durations.
-    result = _summary_from(_in(events, period).aggregate(**COUNTS))
-    result.time_to_acceptance = _percentiles(events, period, start_types=[E.INVITE_SENT], end_type=E.INVITE_ACCEPTED)
-    result.time_to_reply = _percentiles(events, period, start_types=OUTREACH_TYPES, end_type=E.REPLY_RECEIVED)
-    return result
+def account_results(accounts: QuerySet[LinkedInAccount], period: Period, campaigns: list[int] | None = None) -> dict:
+    """Per account: the leads whose first outreach it sent that were invited, accepted and replied in the period
+    (a covering index: the funnel table itself is not read)."""
+    funnels = LeadFunnel.objects.filter(account__in=list(accounts.values_list("pk", flat=True)))
+    if campaigns is not None:
+        funnels = funnels.filter(campaign_id__in=campaigns)
 
+    def inside(name):
+        return Q(**{f"{name}__gte": period.start, f"{name}__lt": period.end})
 
-def campaign_events(campaign) -> QuerySet[Event]:
-    return Event.objects.filter(campaign=campaign)
-
-
-def client_events(client) -> QuerySet[Event]:
-    # The client's campaigns as a list of ids, not a join: the planner then knows how many events to
-    # expect and streams the funnel index in (campaign, lead) order (2.5 s -> 1.1 s for 2,300,000 events).
-    return Event.objects.filter(campaign__in=list(Campaign.objects.filter(client=client).values_list("pk", flat=True)))
-
-
-def account_events(account) -> QuerySet[Event]:
-    return Event.objects.filter(account=account)
-
-
-def summaries_by(events: QuerySet[Event], period: Period, key: str) -> dict:
-    """One Summary per value of key (campaign, account) in one query; no percentiles."""
-    if connection.vendor == "postgresql":
-        return _summaries_by_postgres(events, period, key)
-    rows = _in(events, period).values(key).annotate(**COUNTS).order_by(key)
-    return {row[key]: _summary_from(row) for row in rows}
-
-
-def _summaries_by_postgres(events: QuerySet[Event], period: Period, key: str) -> dict:
-    """Group by (key, lead) first, then by key: one pass instead of a sort per COUNT(DISTINCT lead).
-
-    Django cannot group the rows of a grouped subquery again, so the outer GROUP BY wraps the compiled
-    inner query; every value in it is a bound parameter of the inner query.
-    """
-    per_lead = (
-        _in(events, period)
-        .filter(lead__isnull=False, type__in=FUNNEL_EVENT_TYPES)
-        .values(group_key=F(key), lead_key=F("lead"))
+    rows = (
+        funnels.values("account_id")
         .annotate(
-            **_lead_counts(),
+            invited=Count("pk", filter=inside("invited_at")),
+            accepted=Count("pk", filter=inside("accepted_at")),
+            replied=Count("pk", filter=inside("replied_at")),
         )
         .order_by()
     )
-    try:
-        inner, params = per_lead.query.sql_with_params()
-    except EmptyResultSet:  # nothing can match (a client without campaigns yet): no row, not a 500
-        return {}
-    # The inner query is compiled by Django with its values bound as parameters: nothing user-written is pasted.
-    sql = (
-        "SELECT group_key, SUM(n_invites), COUNT(*) FILTER (WHERE n_invites > 0),"  # noqa: S608
-        " COUNT(*) FILTER (WHERE n_accepts > 0), SUM(n_messages), COUNT(*) FILTER (WHERE n_messages > 0),"
-        " SUM(n_replies), COUNT(*) FILTER (WHERE n_replies > 0)"
-        f" FROM ({inner}) AS per_lead GROUP BY group_key ORDER BY group_key"
-    )
-    names = ("invitations_sent", "invited", "accepted", "messages_sent", "messaged", "replies", "replied")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0]: _summary_from(dict(zip(names, map(int, row[1:]), strict=True))) for row in cursor.fetchall()}
+    return {row["account_id"]: _summary_from(row) for row in rows}
 
 
-def daily_series(events: QuerySet[Event], period: Period) -> list[dict]:
+def daily_series(campaigns: list[int], period: Period) -> list[dict]:
     """Per day of the period: invitations, acceptances, messages (with InMails) and replies."""
     rows = (
-        _in(events, period)
-        .filter(type__in=SERIES_TYPES)
-        .annotate(day=TruncDate("occurred_at", tzinfo=period.zone))
-        .values("day", "type")
-        .annotate(n=Count("type"))
+        _activity(FunnelActivity, campaigns, period)
+        .annotate(day=TruncDate("slot", tzinfo=period.zone))
+        .values("day")
+        .annotate(
+            invites=Sum("invitations"), accepted=Sum("acceptances"), messages=Sum("messages"), replies=Sum("replies")
+        )
         .order_by()
     )
     by_day = {day: {"day": day, "invites": 0, "accepted": 0, "messages": 0, "replies": 0} for day in period.days}
-    column = {
-        E.INVITE_SENT: "invites",
-        E.INVITE_ACCEPTED: "accepted",
-        E.MESSAGE_SENT: "messages",
-        E.INMAIL_SENT: "messages",
-        E.REPLY_RECEIVED: "replies",
-    }
     for row in rows:
         if row["day"] in by_day:
-            by_day[row["day"]][column[row["type"]]] += row["n"]
+            by_day[row["day"]].update({name: row[name] for name in ("invites", "accepted", "messages", "replies")})
     return list(by_day.values())
 
 
-def _step_number(value) -> int | None:
-    """A step position read out of an event's JSON: None for what is not one (JSON null reads as 'null' on SQLite)."""
-    text = str(value) if value is not None else ""
-    return int(text) if text.isdigit() else None
-
-
-def step_variants(events: QuerySet[Event], period: Period) -> list[dict]:
-    """Per step and A/B variant: how many were sent, and how many replies followed it.
-
-    A reply is credited to the last step sent to that lead before the reply.
-    """
-    sent = (
-        _in(events, period)
-        .filter(type__in=OUTREACH_TYPES)
-        .annotate(step=KT("data__step"), variant=KT("data__variant"))
-        .exclude(step__isnull=True)
+def step_variants(campaigns: list[int], period: Period) -> list[dict]:
+    """Per step and A/B variant: the sends, the leads sent it, the replies that answer it and the leads who did."""
+    rows = (
+        _activity(StepActivity, campaigns, period)
         .values("campaign_id", "step", "variant")
-        .annotate(sent=Count("id"), leads=Count("lead", distinct=True))
-        .order_by()
+        .annotate(sent=Sum("sent"), leads=Sum("leads"), replies=Sum("replies"), replied=Sum("replied"))
+        .order_by("campaign_id", "step", "variant")
     )
-    last_step = Event.objects.filter(
-        lead=OuterRef("lead"), type__in=OUTREACH_TYPES, occurred_at__lte=OuterRef("occurred_at")
-    ).order_by("-occurred_at", "-id")
-    # One lookup per reply for "step|variant" together (two subqueries and a NULL check cost three).
-    credited = last_step.annotate(
-        credit=Concat(
-            KT("data__step"),
-            Value("|"),
-            Coalesce(KT("data__variant"), Value(""), output_field=TextField()),
-            output_field=TextField(),
-        )
-    ).values("credit")[:1]
-    replies = (
-        _in(events, period)
-        .filter(type=E.REPLY_RECEIVED)
-        .annotate(credit=Subquery(credited))
-        .values("campaign_id", "credit")
-        .annotate(replies=Count("type"), replied=Count("lead", distinct=True))
-        .order_by()
-    )
-    table: dict[tuple[int, int, str], dict] = {}
-    for row in sent:
-        step = _step_number(row["step"])
-        if step is None:  # a message outside the sequence (a staff reply) belongs to no step
-            continue
-        variant = row["variant"] if row["variant"] in ("A", "B") else ""
-        key = (row["campaign_id"], step, variant)
-        entry = table.setdefault(key, {"sent": 0, "leads": 0, "replies": 0, "replied": 0})
-        entry["sent"] += row["sent"]
-        entry["leads"] += row["leads"]
-    for row in replies:
-        step_text, _, variant = (row["credit"] or "").partition("|")
-        step = _step_number(step_text)
-        if step is None:  # nothing sent before the reply, or a message outside the sequence (a staff reply)
-            continue
-        variant = variant if variant in ("A", "B") else ""
-        key = (row["campaign_id"], step, variant)
-        entry = table.setdefault(key, {"sent": 0, "leads": 0, "replies": 0, "replied": 0})
-        entry["replies"] += row["replies"]
-        entry["replied"] += row["replied"]
+    rows = [row for row in rows if any(row[name] for name in ("sent", "leads", "replies", "replied"))]
     # Each row names its node: the step's label (or what it does), one query for all of them.
     nodes = {
         (s.campaign_id, s.position): s
         for s in Step.objects.filter(
-            campaign_id__in={c for c, _, _ in table}, position__in={p for _, p, _ in table}
+            campaign_id__in={row["campaign_id"] for row in rows}, position__in={row["step"] for row in rows}
         ).only("id", "campaign_id", "position", "label", "action", "condition", "within_days", "delay_days")
     }
     result = []
-    for (campaign_id, step, variant), entry in sorted(table.items(), key=lambda item: (item[0][0] or 0, *item[0][1:])):
-        node = nodes.get((campaign_id, step))
+    for row in rows:
+        node = nodes.get((row["campaign_id"], row["step"]))
         result.append(
             {
-                "campaign": campaign_id,
-                "step": step,
+                "campaign": row["campaign_id"],
+                "step": row["step"],
                 "step_id": node.pk if node else None,
-                "label": f"{step}. {node.display_label}" if node else f"Step {step}",
-                "variant": variant,
-                **entry,
-                "reply_rate": _ratio(entry["replied"], entry["leads"]),
+                "label": f"{row['step']}. {node.display_label}" if node else f"Step {row['step']}",
+                "variant": row["variant"],
+                **{name: row[name] for name in ("sent", "leads", "replies", "replied")},
+                "reply_rate": _ratio(row["replied"], row["leads"]),
             }
         )
     return result

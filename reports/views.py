@@ -92,16 +92,16 @@ def index(request):
     campaign = next((c for c in campaigns if str(c.pk) == raw_campaign), None)
     if raw_campaign and campaign is None:
         raise Http404("No such campaign.")
-    events = selectors.campaign_events(campaign) if campaign else selectors.client_events(client)
+    scope = selectors.campaign_scope(campaign) if campaign else [c.pk for c in campaigns]
     accounts = LinkedInAccount.objects.filter(client=client)
 
     export = request.GET.get("export")
     if export in EXPORTS:
-        return _export(export, events, period, client, campaign, campaigns, accounts)
+        return _export(export, scope, period, client, campaigns, accounts)
 
-    summary = selectors.summary(events, period)
-    daily = selectors.daily_series(events, period)
-    by_campaign = selectors.summaries_by(selectors.client_events(client), period, "campaign")
+    summary = selectors.summary(scope, period)
+    daily = selectors.daily_series(scope, period)
+    by_campaign = selectors.summaries_by_campaign([c.pk for c in campaigns], period)
     labels = [row["day"].strftime("%d %b") for row in daily]
     chart = charts.line_chart(
         labels,
@@ -130,13 +130,13 @@ def index(request):
         "chart": mark_safe(chart),  # noqa: S308 - built by charts.py, every text escaped there
         "funnel": mark_safe(funnel),  # noqa: S308
         "campaign_rows": [(c, by_campaign.get(c.pk)) for c in campaigns if c.pk in by_campaign],
-        "steps": selectors.step_variants(events, period),
+        "steps": selectors.step_variants(scope, period),
         "corrections": selectors.class_corrections(client, period, campaign),
         "presets": list(PRESETS.items()),
         "utilization": _with_results(
-            selectors.account_utilization(accounts, period), selectors.summaries_by(events, period, "account")
+            selectors.account_utilization(accounts, period), selectors.account_results(accounts, period, scope)
         ),
-        "has_data": any(v for name, v in summary.as_dict().items() if name in selectors.COUNTS),
+        "has_data": any(v for name, v in summary.as_dict().items() if name in selectors.FUNNEL_SUMS),
         "base_qs": f"client={client.pk}&from={period.first}&to={period.last}"
         + (f"&campaign={campaign.pk}" if campaign else ""),
     }
@@ -151,19 +151,19 @@ def _with_results(rows: list[dict], by_account: dict) -> list[dict]:
     return rows
 
 
-def _export(kind, events, period, client, campaign, campaigns, accounts):
+def _export(kind, scope, period, client, campaigns, accounts):
     name = f"{client.slug}-{kind}-{period.first}-{period.last}.csv"
     if kind == "daily":
         header = ["day", "invitations", "accepted", "messages", "replies"]
         rows = (
             [r["day"], r["invites"], r["accepted"], r["messages"], r["replies"]]
-            for r in selectors.daily_series(events, period)
+            for r in selectors.daily_series(scope, period)
         )
     elif kind == "funnel":
         header = ["stage", "leads"]
-        rows = selectors.summary(events, period).funnel
+        rows = selectors.summary(scope, period).funnel
     elif kind == "campaigns":
-        by_campaign = selectors.summaries_by(selectors.client_events(client), period, "campaign")
+        by_campaign = selectors.summaries_by_campaign([c.pk for c in campaigns], period)
         header = [
             "campaign",
             "invited",
@@ -192,7 +192,7 @@ def _export(kind, events, period, client, campaign, campaigns, accounts):
                 r["replied"],
                 r["reply_rate"],
             ]
-            for r in selectors.step_variants(events, period)
+            for r in selectors.step_variants(scope, period)
         )
     else:
         header = ["account", "invites", "invite capacity", "messages", "message capacity", "utilization"]

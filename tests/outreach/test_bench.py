@@ -17,7 +17,9 @@ def test_bench_quick_prints_one_table(settings):
         "CSV import",
         "plan tick",
         "inbox list, first page",
-        "analytics: campaign summary",
+        "reports: campaign summary",
+        "reports: rebuild_funnels",
+        "portal home",
         "reports page",
         "API list",
     ):
