@@ -145,3 +145,18 @@ def inbox_world(db):
         "camp_a": camp_a,
         "when": timezone.now() - dt.timedelta(minutes=5),
     }
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A page of headless Chromium (tests/browser.py: the marks that skip when it is missing)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        yield page
+        browser.close()

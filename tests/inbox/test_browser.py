@@ -5,35 +5,18 @@ reason when either is missing.
 """
 
 import os
-import shutil
 
-import pytest
 from django.contrib.auth import get_user_model
 
 from campaigns.models import OutboundAction
 from inbox.ingest import ingest
 from inbox.models import Message
 from outreach.models import Membership
+from tests.browser import MARKS, admin_login
 
 from .conftest import incoming
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt install chromium)"),
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.slow,
-]
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1366, "height": 800})
-        yield page
-        browser.close()
+pytestmark = MARKS
 
 
 def test_a_member_logs_in_at_the_products_door_opens_a_conversation_and_replies(live_server, inbox_world, browser_page):
@@ -98,11 +81,7 @@ def test_every_page_keeps_its_content_security_policy(live_server, inbox_world, 
     violations = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     page.on("pageerror", lambda e: violations.append(f"page error: {e}"))
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "root")
-    page.fill("#id_password", "a-long-pass-123")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    admin_login(page, live_server, "root", "a-long-pass-123")
     from django.utils import timezone
 
     from integrations.models import HostedAuthLink

@@ -4,26 +4,18 @@ missing. SCREENSHOT_DIR=... keeps a screenshot of the page."""
 
 import datetime as dt
 import os
-import shutil
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from leads.models import Event
+from tests.browser import MARKS, admin_login
 from tests.factories import AccountFactory, CampaignFactory, LeadFactory, StepFactory
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt install chromium)"),
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.slow,
-]
+pytestmark = MARKS
 
 
-def test_the_reports_page_shows_the_rollups(live_server, monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def test_the_reports_page_shows_the_rollups(live_server, browser_page):
     get_user_model().objects.create_superuser("root", password="a-long-pass-123")
     campaign = CampaignFactory(name="Founders in Lyon")
     account = AccountFactory(client=campaign.client, name="Claire")
@@ -37,19 +29,12 @@ def test_the_reports_page_shows_the_rollups(live_server, monkeypatch):
             Event.objects.create(lead=lead, account=account, type="invite_accepted", occurred_at=at)
         if n < 2:
             Event.objects.create(lead=lead, type="reply_received", occurred_at=at, external_id=f"r{n}")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", "root")
-        page.fill("#id_password", "a-long-pass-123")
-        page.click("input[type=submit]")
-        page.wait_for_url(f"{live_server.url}/admin/")
-        page.goto(f"{live_server.url}/reports/?client={campaign.client.pk}&preset=30")
-        text = page.locator("body").inner_text()
-        assert "Founders in Lyon" in text and "1. Warm invitation" in text and "66.7%" in text  # 4 of 6 accepted
-        assert "p90 0.0 h" in text  # a zero is a figure, not a blank
-        assert page.locator("svg").count() >= 2  # the chart and the funnel
-        if os.environ.get("SCREENSHOT_DIR"):
-            page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "reports-page.png"), full_page=True)
-        browser.close()
+    page = browser_page
+    admin_login(page, live_server, "root", "a-long-pass-123")
+    page.goto(f"{live_server.url}/reports/?client={campaign.client.pk}&preset=30")
+    text = page.locator("body").inner_text()
+    assert "Founders in Lyon" in text and "1. Warm invitation" in text and "66.7%" in text  # 4 of 6 accepted
+    assert "p90 0.0 h" in text  # a zero is a figure, not a blank
+    assert page.locator("svg").count() >= 2  # the chart and the funnel
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "reports-page.png"), full_page=True)
