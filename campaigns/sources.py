@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import ActionKind, LinkedInAccount
+from integrations.services import account_cool_down
 from integrations.unipile import (
     AccountProblem,
     BadRequest,
@@ -214,6 +215,9 @@ def lead_source_run(*, source_id: int, now: dt.datetime | None = None, provider:
             _set(source, status=LeadSource.Status.PAUSED,
                  stop_reason=f"{account} cannot read now: {account.paused_reason or account.get_status_display()}")  # fmt: skip
             return source.stop_reason
+        if account.is_cooling_down(now):
+            _set(source, next_run_at=account.cooldown_until)
+            return f"{account} is cooling down after a rate limit: next page at {account.cooldown_until:%H:%M} UTC"
         if source.working_hours_only:
             calendar = WorkCalendar.for_campaign(source.campaign)
             if not calendar.is_working_time(now):
@@ -230,7 +234,14 @@ def lead_source_run(*, source_id: int, now: dt.datetime | None = None, provider:
         _set(source, next_run_at=_next_page_at(now), stop_reason="")
     try:
         page = _fetch(provider or UnipileClient.from_settings(), source, granted)
-    except (RateLimited, LimitReached) as exc:
+    except RateLimited as exc:
+        # A 429 is about the account, whatever the call: it sends nothing either until the cool-down ends.
+        limits.refund_many(account.pk, ActionKind.READ, day, granted)
+        until = account_cool_down(account=account, now=max(now, timezone.now()), retry_after=exc.retry_after)
+        _set(source, status=LeadSource.Status.PAUSED,
+             stop_reason=f"LinkedIn limit ({exc}): paused, and {account} cools down until {until:%H:%M} UTC; resume it later")  # fmt: skip
+        return source.stop_reason
+    except LimitReached as exc:
         limits.refund_many(account.pk, ActionKind.READ, day, granted)
         _set(source, status=LeadSource.Status.PAUSED, stop_reason=f"LinkedIn limit ({exc}): paused; resume it later")
         return source.stop_reason

@@ -721,8 +721,11 @@ def _handle(action: OutboundAction, provider, now: dt.datetime) -> SendResult:
         return result
     except RateLimited as exc:
         # LinkedIn's 429 is about the account: it cools down, and the action waits for it without losing a try.
+        # The cool-down counts from the answer, not from the tick's start: a slow call (a queue at the provider,
+        # a read retried before the write) must not shorten it.
+        answered = max(now, timezone.now())
         with transaction.atomic():
-            until = account_cool_down(account=action.account, now=now, retry_after=exc.retry_after)
+            until = account_cool_down(account=action.account, now=answered, retry_after=exc.retry_after)
             reason = f"rate limited: {exc.describe()}; account cooling down until {until:%H:%M} UTC"
             attempt = action.attempts
             if _back_to_queue(action, reason, until=until):

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from campaigns.models import LeadSource, LeadSourcePerson
 from campaigns.sources import SourceRefused, lead_source_create, lead_source_rerun, lead_source_run, parse_source_url
-from integrations.models import RateUsage
+from integrations.models import LinkedInAccount, RateUsage
 from integrations.unipile import BadRequest, PeoplePage, Person, RateLimited
 from leads.models import Lead
 from leads.services import dnc_create
@@ -149,7 +149,7 @@ def _search(words="cto") -> str:
     return f"https://www.linkedin.com/search/results/people/?keywords={words}"
 
 
-def test_rate_limits_pause_the_source_not_the_account(client_org):
+def test_a_429_pauses_the_source_and_cools_the_account_without_pausing_it(client_org):
     account = AccountFactory(client=client_org)
     campaign = CampaignFactory(client=client_org)
 
@@ -163,6 +163,27 @@ def test_rate_limits_pause_the_source_not_the_account(client_org):
     account.refresh_from_db()
     assert source.status == "paused" and "429" in source.stop_reason and not account.paused
     assert RateUsage.objects.get(account=account).reads == 0  # refunded
+    # A 429 is about the account: it cools down, so the engine sends nothing from it meanwhile either.
+    assert account.is_cooling_down(timezone.now()) and account.rate_limit_strikes == 1
+    assert "cools down until" in source.stop_reason
+
+
+def test_a_source_waits_for_its_account_to_cool_down(client_org):
+    account = AccountFactory(client=client_org)
+    campaign = CampaignFactory(client=client_org)
+    source = lead_source_create(campaign=campaign, account=account, url=_search(), max_leads=100)
+    now = timezone.now()
+    LinkedInAccount.objects.filter(pk=account.pk).update(cooldown_until=now + dt.timedelta(minutes=3))
+
+    class Unreachable:
+        def search_people(self, **kwargs):
+            raise AssertionError("read during a cool-down")
+
+    said = lead_source_run(source_id=source.pk, now=now, provider=Unreachable())
+    source.refresh_from_db()
+    assert "cooling down" in said and source.status == "running"
+    assert source.next_run_at == now + dt.timedelta(minutes=3)
+    assert not RateUsage.objects.filter(account=account, reads__gt=0).exists()
 
 
 def test_a_cursor_refused_midway_stops_the_source_and_keeps_what_came_in(client_org):

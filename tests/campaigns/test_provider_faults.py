@@ -113,6 +113,30 @@ def test_the_cool_down_grows_with_each_429_and_starts_again_after_a_clean_hour(w
     assert account.cooldown_until == later + dt.timedelta(minutes=5) and account.rate_limit_strikes == 1
 
 
+def test_the_cool_down_counts_from_the_429_not_from_the_start_of_the_tick(world, fake, monkeypatch):
+    """A call that took 40 s to be refused (a queue at the provider) still cools the account for five minutes
+    after the refusal; counted from the tick's start, the next invitation would go out 40 s early."""
+    campaign, account = world
+    queue_invites(campaign, 2)
+    send_invitation = fake.send_invitation
+    with time_machine.travel(WEDNESDAY_10, tick=False) as clock:
+
+        def slow_429(**kwargs):
+            monkeypatch.setattr(fake, "send_invitation", send_invitation)
+            clock.shift(dt.timedelta(seconds=40))
+            raise RateLimited("slow down", status=429, type="too_many_requests")
+
+        monkeypatch.setattr(fake, "send_invitation", slow_429)
+        assert send(account, fake, WEDNESDAY_10).outcome == SendOutcome.COOLING_DOWN
+    account.refresh_from_db()
+    assert account.cooldown_until == at(minutes=5, seconds=40) and account.rate_limited_at == at(seconds=40)
+    action = OutboundAction.objects.get(last_error__startswith="rate limited")
+    assert action.scheduled_for == at(minutes=5, seconds=40)
+    assert send(account, fake, at(minutes=5)).outcome == SendOutcome.COOLING_DOWN
+    assert fake.delivered == []
+    assert send(account, fake, at(minutes=5, seconds=40)).outcome == SendOutcome.SENT
+
+
 def test_retry_after_sets_the_cool_down_when_linkedin_gives_one(world, fake):
     campaign, account = world
     queue_invites(campaign, 1)
