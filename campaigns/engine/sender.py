@@ -74,6 +74,7 @@ CANDIDATES_PER_TICK = 25
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_CAP_SECONDS = 3600
 RECONCILE_LOOKBACK = dt.timedelta(minutes=5)
+SLOW_CALL = dt.timedelta(seconds=1)  # a send that took longer moves the account's spacing by its duration
 Status = OutboundAction.Status
 
 
@@ -671,11 +672,26 @@ def _await_connection(action: OutboundAction, now: dt.datetime, reason: str) -> 
         return SendOutcome.LEAD_ERROR
 
 
-def _handle(action: OutboundAction, provider, now: dt.datetime) -> SendResult:
+def _timed_perform(provider, action: OutboundAction, started: dt.datetime) -> Refs:
+    """The spacing was counted from the claim. A slow call (the provider queueing it, a read retried first) moves
+    it by the time the call took, before the action is settled (so before another worker may claim), and the
+    next action is never closer to this one than the account allows."""
+    try:
+        return _perform(provider, action)
+    finally:
+        took = timezone.now() - started
+        if took > SLOW_CALL:
+            LinkedInAccount.objects.filter(pk=action.account_id, next_action_after__isnull=False).update(
+                next_action_after=F("next_action_after") + took
+            )
+
+
+def _handle(action: OutboundAction, provider, now: dt.datetime, started: dt.datetime) -> SendResult:
+    """Send the claimed action and settle it; started is the wall clock at the tick's start (now may be given)."""
     result = SendResult(account_id=action.account_id, outcome=SendOutcome.SENT, action_id=action.pk)
     dry_run = bool(action.lead_id and action.lead.campaign.dry_run)
     try:
-        refs = Refs() if dry_run else _perform(provider, action)
+        refs = Refs() if dry_run else _timed_perform(provider, action, started)
     except Skipped as skip:
         with transaction.atomic():
             if skip.done:
@@ -723,7 +739,7 @@ def _handle(action: OutboundAction, provider, now: dt.datetime) -> SendResult:
         # LinkedIn's 429 is about the account: it cools down, and the action waits for it without losing a try.
         # The cool-down counts from the answer, not from the tick's start: a slow call (a queue at the provider,
         # a read retried before the write) must not shorten it.
-        answered = max(now, timezone.now())
+        answered = now + (timezone.now() - started)
         with transaction.atomic():
             until = account_cool_down(account=action.account, now=answered, retry_after=exc.retry_after)
             reason = f"rate limited: {exc.describe()}; account cooling down until {until:%H:%M} UTC"
@@ -858,7 +874,8 @@ def _auto_resume(account: LinkedInAccount, now: dt.datetime) -> None:
 def send_for_account(
     *, account_id: int, now: dt.datetime | None = None, client: UnipileClient | None = None
 ) -> SendResult:
-    now = now or timezone.now()
+    started = timezone.now()
+    now = now or started
     provider = _Provider(client)
     account = LinkedInAccount.objects.select_related("client").get(pk=account_id)
     _auto_resume(account, now)
@@ -879,7 +896,7 @@ def send_for_account(
         outcome = SendOutcome.IDLE if claimed.nothing_due else SendOutcome.BLOCKED
         return SendResult(account_id, outcome, detail=claimed.reason)
     claimed.account = account
-    result = _handle(claimed, provider, now)
+    result = _handle(claimed, provider, now, started)
     logger.info(
         "send account=%s action=%s kind=%s outcome=%s %s",
         account_id,

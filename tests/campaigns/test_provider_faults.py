@@ -113,21 +113,27 @@ def test_the_cool_down_grows_with_each_429_and_starts_again_after_a_clean_hour(w
     assert account.cooldown_until == later + dt.timedelta(minutes=5) and account.rate_limit_strikes == 1
 
 
-def test_the_cool_down_counts_from_the_429_not_from_the_start_of_the_tick(world, fake, monkeypatch):
-    """A call that took 40 s to be refused (a queue at the provider) still cools the account for five minutes
-    after the refusal; counted from the tick's start, the next invitation would go out 40 s early."""
-    campaign, account = world
-    queue_invites(campaign, 2)
+def send_slowly(account, fake, monkeypatch, seconds):
+    """One tick at WEDNESDAY_10 whose invitation call takes this many seconds (a queue at the provider)."""
     send_invitation = fake.send_invitation
     with time_machine.travel(WEDNESDAY_10, tick=False) as clock:
 
-        def slow_429(**kwargs):
+        def slow(**kwargs):
             monkeypatch.setattr(fake, "send_invitation", send_invitation)
-            clock.shift(dt.timedelta(seconds=40))
-            raise RateLimited("slow down", status=429, type="too_many_requests")
+            clock.shift(dt.timedelta(seconds=seconds))
+            return send_invitation(**kwargs)
 
-        monkeypatch.setattr(fake, "send_invitation", slow_429)
-        assert send(account, fake, WEDNESDAY_10).outcome == SendOutcome.COOLING_DOWN
+        monkeypatch.setattr(fake, "send_invitation", slow)
+        return send(account, fake, WEDNESDAY_10)
+
+
+def test_the_cool_down_counts_from_the_429_not_from_the_start_of_the_tick(world, fake, monkeypatch):
+    """A call that took 40 s to be refused still cools the account for five minutes after the refusal; counted
+    from the tick's start, the next invitation would go out 40 s early."""
+    campaign, account = world
+    queue_invites(campaign, 2)
+    fake.fail_next("send_invitation", RateLimited("slow down", status=429, type="too_many_requests"))
+    assert send_slowly(account, fake, monkeypatch, 40).outcome == SendOutcome.COOLING_DOWN
     account.refresh_from_db()
     assert account.cooldown_until == at(minutes=5, seconds=40) and account.rate_limited_at == at(seconds=40)
     action = OutboundAction.objects.get(last_error__startswith="rate limited")
@@ -135,6 +141,18 @@ def test_the_cool_down_counts_from_the_429_not_from_the_start_of_the_tick(world,
     assert send(account, fake, at(minutes=5)).outcome == SendOutcome.COOLING_DOWN
     assert fake.delivered == []
     assert send(account, fake, at(minutes=5, seconds=40)).outcome == SendOutcome.SENT
+
+
+def test_a_slow_send_moves_the_spacing_by_the_time_it_took(world, fake, monkeypatch):
+    campaign, account = world
+    queue_invites(campaign, 2)
+    assert send_slowly(account, fake, monkeypatch, 40).outcome == SendOutcome.SENT
+    account.refresh_from_db()
+    # 10 to 15 s of spacing, counted from the answer 40 s after the claim.
+    assert at(seconds=50) <= account.next_action_after <= at(seconds=55)
+    assert send(account, fake, at(seconds=45)).outcome == SendOutcome.BLOCKED
+    assert len(fake.delivered) == 1
+    assert send(account, fake, at(seconds=56)).outcome == SendOutcome.SENT
 
 
 def test_retry_after_sets_the_cool_down_when_linkedin_gives_one(world, fake):
